@@ -23,11 +23,15 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SRE_BOT_", extra="ignore")
 
-    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN")
+    )
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
     )
-    slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN")
+    )
     slack_api_url: str = "https://slack.com/api/"
     incident_channel: str | None = None
     pagerduty_secret: SecretStr | None = None
@@ -52,7 +56,9 @@ class Settings(BaseSettings):
     @field_validator("store")
     @classmethod
     def _store_scheme(cls, v: str) -> str:
-        if not (v.startswith("sqlite:///") or v.startswith("redis://") or v.startswith("rediss://")):
+        if not (
+            v.startswith("sqlite:///") or v.startswith("redis://") or v.startswith("rediss://")
+        ):
             raise ValueError(
                 f"SRE_BOT_STORE must be sqlite:///path/to/file.db or redis://host:port/db, got {v!r}"
             )

@@ -99,7 +99,9 @@ class LabelSelector:
             return cls(tuple(_Req(k, "=", (str(v),)) for k, v in selector.items()))
         reqs = [_Req(k, "=", (str(v),)) for k, v in (selector.get("matchLabels") or {}).items()]
         for e in selector.get("matchExpressions") or []:
-            op = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!exists"}[e["operator"]]
+            op = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!exists"}[
+                e["operator"]
+            ]
             reqs.append(_Req(e["key"], op, tuple(e.get("values") or ())))
         return cls(tuple(reqs))
 

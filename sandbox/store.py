@@ -138,7 +138,9 @@ class ObjectStore:
             if namespace and key[1] != namespace:
                 continue
             obj = items[key]
-            if labels is not None and not labels.matches((obj.get("metadata") or {}).get("labels") or {}):
+            if labels is not None and not labels.matches(
+                (obj.get("metadata") or {}).get("labels") or {}
+            ):
                 continue
             if fields is not None and not fields.matches(obj):
                 continue
@@ -176,7 +178,9 @@ class ObjectStore:
             self._notify(WatchEvent("ADDED", obj))
             return obj
 
-    def replace(self, obj: Obj, *, expect_rv: str | None = None, bump_generation: bool = False) -> Obj:
+    def replace(
+        self, obj: Obj, *, expect_rv: str | None = None, bump_generation: bool = False
+    ) -> Obj:
         """Replace a stored object with `obj` (same key). Raises NotFound / Conflict."""
         with self.lock:
             key = key_of(obj)

@@ -7,7 +7,7 @@ import importlib
 import click
 
 # One module per subcommand family, each owned by its own part of the bot.
-_MODULES = ["sandbox", "investigate", "scenarios", "eval", "demo", "serve", "audit"]
+_MODULES = ["sandbox", "investigate", "scenarios", "eval", "demo", "serve", "audit", "deadletters"]
 
 
 def register_all(cli: click.Group) -> None:
