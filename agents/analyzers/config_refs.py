@@ -1,0 +1,42 @@
+"""Config references: ConfigMaps, Secrets and keys a workload's containers name that do not exist.
+
+Input is what `k8s_config_refs` returns: one dict per reference with `exists` / `key_exists`
+resolved (Secret values are never read, only their key names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.models import Evidence, Finding, Severity
+
+SPECIALIST = "kubernetes"
+
+
+def analyze_config_refs(workload: str, refs: list[dict[str, Any]]) -> list[Finding]:
+    """One finding per missing, non-optional reference of `workload` (a Kind/ns/name ref)."""
+    findings = []
+    for r in refs:
+        if r.get("optional"):
+            continue
+        if r.get("exists") and r.get("key_exists", True):
+            continue
+        what = f"{r['kind']} {r['name']}"
+        if r.get("exists"):
+            text = f"key {r.get('key')} not found in {what} (referenced by container {r.get('container')} via {r.get('via')})"
+        else:
+            text = f"{what} not found (referenced by container {r.get('container')} via {r.get('via')})"
+        if r.get("env"):
+            text += f" for env {r['env']}"
+        findings.append(
+            Finding(
+                specialist=SPECIALIST,
+                title=f"Missing config reference: {what}",
+                severity=Severity.CRITICAL,
+                resource=workload,
+                evidence=[Evidence(kind="field", source=workload, text=text)],
+                summary=text,
+                tags=["config_ref_missing"],
+                data=dict(r),
+            )
+        )
+    return findings

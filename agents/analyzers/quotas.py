@@ -1,0 +1,114 @@
+"""ResourceQuotas: exhausted quotas and the FailedCreate events of ReplicaSets they block."""
+
+from __future__ import annotations
+
+import re
+
+from agents.analyzers.objects import Obj, meta, ref
+from agents.models import Evidence, Finding, Severity
+
+SPECIALIST = "kubernetes"
+_EXCEEDED = re.compile(r"exceeded quota:\s*([a-z0-9.-]+)", re.I)
+
+
+def analyze_quotas(
+    quotas: list[Obj], events: list[Obj], replicasets: list[Obj] | None = None
+) -> list[Finding]:
+    """Findings for quotas at their hard limit (`quota_exhausted`) and for workloads whose Pods
+    are refused by one (`quota_failed_create`, naming the quota)."""
+    findings: list[Finding] = []
+    blocked: dict[str, list[str]] = {}
+    for ev in events:
+        msg = ev.get("message") or ""
+        if ev.get("reason") == "FailedCreate" and "exceeded quota" in msg:
+            inv = ev.get("involvedObject") or {}
+            m = _EXCEEDED.search(msg)
+            quota = m.group(1) if m else None
+            owner = _rs_owner(inv, replicasets or [])
+            resource = owner or ref(
+                inv.get("kind", "ReplicaSet"), inv.get("namespace"), inv.get("name")
+            )
+            key = f"{resource}|{quota}"
+            if key in blocked:
+                continue
+            blocked[key] = [msg]
+            findings.append(
+                Finding(
+                    specialist=SPECIALIST,
+                    title=f"Pods refused by ResourceQuota: {resource}",
+                    severity=Severity.CRITICAL,
+                    resource=resource,
+                    evidence=[
+                        Evidence(
+                            kind="event", source=f"{inv.get('kind')}/{inv.get('name')}", text=msg
+                        )
+                    ],
+                    summary=msg,
+                    tags=["quota_failed_create"],
+                    data={
+                        "quota": ref("ResourceQuota", inv.get("namespace"), quota)
+                        if quota
+                        else None,
+                        "message": msg,
+                    },
+                )
+            )
+    for q in quotas:
+        hard = (q.get("status") or {}).get("hard") or (q.get("spec") or {}).get("hard") or {}
+        used = (q.get("status") or {}).get("used") or {}
+        full = [k for k in hard if k in used and _qty(used[k]) >= _qty(hard[k])]
+        if not full:
+            continue
+        resource = ref("ResourceQuota", q)
+        text = "; ".join(f"{k} used {used[k]} of hard {hard[k]}" for k in full)
+        findings.append(
+            Finding(
+                specialist=SPECIALIST,
+                title=f"ResourceQuota exhausted: {resource}",
+                severity=Severity.WARNING,
+                resource=resource,
+                evidence=[Evidence(kind="field", source=resource, text=text)],
+                summary=text,
+                tags=["quota_exhausted"],
+                data={"exhausted": {k: {"used": used[k], "hard": hard[k]} for k in full}},
+            )
+        )
+    return findings
+
+
+def _rs_owner(inv: Obj, replicasets: list[Obj]) -> str | None:
+    if inv.get("kind") != "ReplicaSet":
+        return None
+    for rs in replicasets:
+        if meta(rs).get("name") == inv.get("name") and meta(rs).get("namespace") == inv.get(
+            "namespace"
+        ):
+            for o in meta(rs).get("ownerReferences") or []:
+                if o.get("kind") == "Deployment":
+                    return ref("Deployment", inv.get("namespace"), o.get("name"))
+    name = inv.get("name") or ""
+    if "-" in name:
+        return ref("Deployment", inv.get("namespace"), name.rsplit("-", 1)[0])
+    return None
+
+
+_UNITS = {
+    "m": 1e-3,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
+
+
+def _qty(value: object) -> float:
+    """A Kubernetes quantity ("500m", "2Gi", "10") as a float."""
+    text = str(value).strip()
+    m = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", text)
+    if not m:
+        return 0.0
+    return float(m.group(1)) * _UNITS.get(m.group(2), 1)

@@ -1,0 +1,164 @@
+"""Services: no ready endpoints, a selector that matches no Pod, a targetPort that no selected
+container exposes, and when the Service was last edited (managedFields / last-applied)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agents.analyzers.objects import Obj, labels_match, meta, pod_ready, ref
+from agents.models import Evidence, Finding, Severity
+
+SPECIALIST = "kubernetes"
+
+
+def analyze_services(services: list[Obj], endpoints: list[Obj], pods: list[Obj]) -> list[Finding]:
+    """Findings for Services that cannot deliver traffic, each naming the concrete mismatch."""
+    eps = {(meta(e).get("namespace"), meta(e).get("name")): e for e in endpoints}
+    findings: list[Finding] = []
+    for svc in services:
+        selector = (svc.get("spec") or {}).get("selector") or {}
+        if not selector:
+            continue  # selector-less Services have hand-made endpoints; nothing to derive
+        m = meta(svc)
+        ns = m.get("namespace")
+        selected = [
+            p
+            for p in pods
+            if meta(p).get("namespace") == ns and labels_match(selector, meta(p).get("labels"))
+        ]
+        ready_eps = _ready_addresses(eps.get((ns, m.get("name"))))
+        edited = last_edit(svc)
+        resource = ref("Service", svc)
+        base: dict[str, Any] = {
+            "selector": selector,
+            "edited_at": edited,
+            "ready_endpoints": ready_eps,
+        }
+        if not selected:
+            near = _near_misses(selector, [p for p in pods if meta(p).get("namespace") == ns])
+            text = f"selector {_fmt(selector)} matches no Pod in {ns}"
+            if near:
+                text += f"; Pods nearby carry {', '.join(_fmt(n) for n in near)}"
+            findings.append(
+                _finding(
+                    resource,
+                    "Service selector matches no Pods",
+                    text,
+                    ["selector_mismatch", "no_endpoints"],
+                    {**base, "candidate_labels": near},
+                )
+            )
+            continue
+        mismatches = _port_mismatches(svc, selected)
+        if mismatches:
+            text = "; ".join(
+                f"port {mm['port']} targetPort {mm['target_port']} but selected Pods expose "
+                f"containerPort {', '.join(str(p) for p in mm['container_ports']) or 'none'}"
+                for mm in mismatches
+            )
+            findings.append(
+                _finding(
+                    resource,
+                    "Service targetPort not exposed by its Pods",
+                    text,
+                    ["target_port_mismatch"] + ([] if ready_eps else ["no_endpoints"]),
+                    {
+                        **base,
+                        "mismatches": mismatches,
+                        "ready_pods": sum(pod_ready(p) for p in selected),
+                    },
+                )
+            )
+            continue
+        if not ready_eps and not any(pod_ready(p) for p in selected):
+            text = f"no ready endpoints: 0/{len(selected)} selected Pods Ready"
+            findings.append(
+                _finding(resource, "Service has no ready endpoints", text, ["no_endpoints"], base)
+            )
+    return findings
+
+
+def last_edit(obj: Obj) -> str | None:
+    """Latest managedFields time (when someone last wrote the object), if recorded."""
+    times = [mf.get("time") for mf in meta(obj).get("managedFields") or [] if mf.get("time")]
+    return max(times) if times else None
+
+
+def last_applied(obj: Obj) -> Obj | None:
+    """The kubectl last-applied-configuration annotation, parsed."""
+    raw = (meta(obj).get("annotations") or {}).get(
+        "kubectl.kubernetes.io/last-applied-configuration"
+    )
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _ready_addresses(ep: Obj | None) -> int:
+    if not ep:
+        return 0
+    return sum(len(s.get("addresses") or []) for s in ep.get("subsets") or [])
+
+
+def _port_mismatches(svc: Obj, pods: list[Obj]) -> list[dict[str, Any]]:
+    numbers: set[int] = set()
+    names: dict[str, int] = {}
+    for p in pods:
+        for c in (p.get("spec") or {}).get("containers") or []:
+            for port in c.get("ports") or []:
+                if port.get("containerPort") is not None:
+                    numbers.add(int(port["containerPort"]))
+                    if port.get("name"):
+                        names[port["name"]] = int(port["containerPort"])
+    out = []
+    for sp in (svc.get("spec") or {}).get("ports") or []:
+        target = sp.get("targetPort", sp.get("port"))
+        if isinstance(target, str) and not target.isdigit():
+            ok = target in names
+        else:
+            ok = int(target) in numbers
+        if not ok and (numbers or names):
+            out.append(
+                {
+                    "name": sp.get("name"),
+                    "port": sp.get("port"),
+                    "target_port": target,
+                    "container_ports": sorted(numbers),
+                    "suggested_target_port": sorted(numbers)[0] if len(numbers) == 1 else None,
+                }
+            )
+    return out
+
+
+def _near_misses(selector: dict[str, str], pods: list[Obj]) -> list[dict[str, str]]:
+    """Label sets of Pods that share a selector key but differ in value (a likely typo)."""
+    seen: list[dict[str, str]] = []
+    for p in pods:
+        labels = meta(p).get("labels") or {}
+        cand = {k: labels[k] for k in selector if k in labels}
+        if cand and cand != selector and cand not in seen:
+            seen.append(cand)
+    return seen[:5]
+
+
+def _fmt(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in labels.items())
+
+
+def _finding(
+    resource: str, title: str, text: str, tags: list[str], data: dict[str, Any]
+) -> Finding:
+    if data.get("edited_at"):
+        text += f"; Service last edited at {data['edited_at']}"
+    return Finding(
+        specialist=SPECIALIST,
+        title=f"{title}: {resource}",
+        severity=Severity.CRITICAL,
+        resource=resource,
+        evidence=[Evidence(kind="field", source=resource, text=text)],
+        summary=text,
+        tags=tags,
+        data=data,
+    )
