@@ -1,0 +1,95 @@
+"""The bot assembled once: settings -> store, Web API client, incident service, Bolt app, receivers.
+
+Entry points (`serve --http`, `serve --socket`, the Lambda handler) are thin wrappers around
+the `Bot` built here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt import App
+
+from approvals.store import StateStore, open_store
+from bot.incidents import IncidentService, Investigator, engine_investigator, web_client
+from bot.listeners import actions, commands, mentions
+from bot.metrics import BotMetrics
+from bot.settings import Settings
+from bot.webhooks.alertmanager import AlertmanagerReceiver
+from bot.webhooks.pagerduty import PagerDutyReceiver
+
+
+class BotConfigError(Exception):
+    """A setting the bot needs is missing; the message names the environment variable."""
+
+
+@dataclass
+class Bot:
+    """Everything one running bot holds; built by `build_bot`, closed by `close`."""
+
+    settings: Settings
+    store: StateStore
+    metrics: BotMetrics
+    service: IncidentService
+    app: App
+    pagerduty: PagerDutyReceiver
+    alertmanager: AlertmanagerReceiver
+
+    def close(self, wait: bool = True) -> None:
+        """Let background investigations finish (with `wait`) and close the store."""
+        self.service.shutdown(wait=wait)
+        self.store.close()
+
+
+def build_bot(
+    settings: Settings,
+    *,
+    investigator: Investigator | None = None,
+    store: StateStore | None = None,
+    process_before_response: bool = False,
+    verify_requests: bool = True,
+    inline: bool = False,
+) -> Bot:
+    """Assemble the bot. `process_before_response` for FaaS (Lambda); `verify_requests=False`
+    only for Socket Mode, where Slack's WebSocket replaces request signatures; `inline` runs
+    investigations in the calling thread (Lambda)."""
+    if settings.slack_bot_token is None:
+        raise BotConfigError("SLACK_BOT_TOKEN is not set; copy the Bot User OAuth Token (xoxb-...)")
+    if verify_requests and settings.slack_signing_secret is None:
+        raise BotConfigError(
+            "SLACK_SIGNING_SECRET is not set; copy it from Basic Information > App Credentials"
+        )
+    store = store or open_store(settings.store)
+    metrics = BotMetrics()
+    client = web_client(settings)
+    service = IncidentService(
+        settings,
+        client,
+        store,
+        investigator or engine_investigator(settings),
+        metrics,
+        inline=inline,
+    )
+    app = App(
+        name="sre-bot",
+        client=client,
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None
+        ),
+        request_verification_enabled=verify_requests,
+        process_before_response=process_before_response,
+    )
+    commands.register(app, service, store)
+    mentions.register(app, service)
+    actions.register(app, store)
+    return Bot(
+        settings=settings,
+        store=store,
+        metrics=metrics,
+        service=service,
+        app=app,
+        pagerduty=PagerDutyReceiver(settings, service, store, metrics),
+        alertmanager=AlertmanagerReceiver(settings, service, store, metrics),
+    )

@@ -1,0 +1,47 @@
+"""`sre-bot serve --socket | --http [--port 3000]`: run the Slack bot."""
+
+from __future__ import annotations
+
+import click
+
+from approvals.store import StoreError
+from bot.app import BotConfigError
+from bot.settings import Settings
+
+
+def register(cli: click.Group) -> None:
+    """Attach `serve`."""
+
+    @cli.command("serve")
+    @click.option("--socket", "mode", flag_value="socket", help="Socket Mode (SLACK_APP_TOKEN).")
+    @click.option("--http", "mode", flag_value="http", help="HTTP: Slack events and webhooks.")
+    @click.option("--port", default=3000, show_default=True, help="HTTP port (0: any free port).")
+    @click.option("--host", default="0.0.0.0", show_default=True, help="HTTP bind address.")
+    def serve(mode: str | None, port: int, host: str) -> None:
+        """Serve the Slack bot over Socket Mode or HTTP."""
+        if mode is None:
+            raise click.UsageError("choose --socket (development) or --http (production)")
+        settings = Settings()
+        try:
+            if mode == "socket":
+                from bot.socket_mode import run_socket_mode
+
+                run_socket_mode(settings)
+            else:
+                _serve_http(settings, host, port)
+        except (BotConfigError, StoreError) as e:
+            raise click.ClickException(str(e)) from e
+
+
+def _serve_http(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from bot.app import build_bot
+    from bot.http import create_http_app
+
+    bot = build_bot(settings)
+    click.echo(f"sre-bot: serving Slack events and webhooks on http://{host}:{port}", err=True)
+    try:
+        uvicorn.run(create_http_app(bot), host=host, port=port, log_level="info")
+    finally:
+        bot.close(wait=False)

@@ -1,0 +1,1 @@
+"""Bolt listeners, one module per kind: slash commands, mentions, button actions."""

@@ -1,0 +1,82 @@
+"""`/sre` slash commands: investigate, status, list, help (and help for anything else).
+
+The ack answers within Slack's 3 seconds from the store alone; opening an incident (posting
+the root message, starting the investigation) runs in a lazy listener after the ack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from agents.models import Trigger, TriggerSource
+from approvals.store import StateStore
+from bot import blocks
+from bot.incidents import IncidentError, IncidentService
+
+
+def parse(text: str | None) -> tuple[str, str]:
+    """'/sre investigate checkout is down' -> ('investigate', 'checkout is down')."""
+    sub, _, rest = (text or "").strip().partition(" ")
+    return sub.lower(), rest.strip()
+
+
+def register(app: App, service: IncidentService, store: StateStore) -> None:
+    """Attach the `/sre` command to the app."""
+
+    def ack_sre(ack: Ack, command: dict[str, Any]) -> None:
+        sub, rest = parse(command.get("text"))
+        if sub == "investigate" and rest:
+            ack(
+                response_type="ephemeral", text=f":mag: investigating… {blocks.truncate(rest, 200)}"
+            )
+        elif sub == "investigate":
+            ack(
+                blocks=blocks.help_blocks(
+                    "Tell me what is wrong: `/sre investigate checkout returns 500s`"
+                )
+            )
+        elif sub == "status":
+            ack(blocks=_status(store, rest))
+        elif sub == "list":
+            ack(blocks=blocks.list_blocks(store.list_incidents(open_only=True, limit=20)))
+        elif sub in ("help", ""):
+            ack(blocks=blocks.help_blocks())
+        else:
+            ack(blocks=blocks.help_blocks(f"I don't know `/sre {blocks.truncate(sub, 50)}`."))
+
+    def open_incident(command: dict[str, Any], respond: Respond) -> None:
+        sub, rest = parse(command.get("text"))
+        if sub != "investigate" or not rest:
+            return
+        trigger = Trigger(
+            source=TriggerSource.SLASH, text=rest, requested_by=command.get("user_id")
+        )
+        try:
+            service.open(trigger, channel=command["channel_id"], title=rest)
+        except IncidentError as e:
+            respond(response_type="ephemeral", text=f":x: {e}", replace_original=False)
+
+    app.command("/sre")(ack=ack_sre, lazy=[open_incident])
+
+
+def _status(store: StateStore, incident_id: str) -> list[dict[str, Any]]:
+    if incident_id:
+        record = store.get_incident(incident_id)
+        if record is None:
+            return [
+                blocks.section(
+                    f"No incident `{blocks.truncate(incident_id, 80)}`. Try `/sre list`."
+                )
+            ]
+    else:
+        latest = store.list_incidents(limit=1)
+        if not latest:
+            return [
+                blocks.section(
+                    "No incidents yet. Start one with `/sre investigate <what is wrong>`."
+                )
+            ]
+        record = latest[0]
+    return [blocks.section(blocks.status_line(record))]
