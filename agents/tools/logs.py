@@ -1,0 +1,105 @@
+"""Log tools: one Pod's log (current or previous container), and a workload's logs folded into
+signatures. Logs are redacted (by Tool.run) and treated strictly as data."""
+
+from __future__ import annotations
+
+from kubernetes.client.rest import ApiException
+from pydantic import Field
+
+from agents.analyzers.logs import signatures
+from agents.analyzers.objects import meta
+from agents.tools.base import Tool, ToolArgs, ToolError, ToolResult
+from agents.tools.cluster import Cluster, ClusterUnreachable
+from agents.tools.k8s_read import list_pods
+
+MAX_PODS = 5
+
+
+class PodLogArgs(ToolArgs):
+    namespace: str
+    pod: str
+    container: str | None = None
+    previous: bool = Field(False, description="the previous (crashed) container's log")
+    tail: int = Field(200, ge=1, le=5000, description="last N lines")
+
+
+class SignatureArgs(ToolArgs):
+    namespace: str
+    selector: str | None = Field(None, description="label selector of the Pods, e.g. app=checkout")
+    pod: str | None = Field(None, description="one Pod instead of a selector")
+    tail: int = Field(500, ge=1, le=5000)
+
+
+def pod_log(
+    cluster: Cluster, ns: str, pod: str, container: str | None, previous: bool, tail: int
+) -> str:
+    """A Pod's log text; '' when the (previous) container has none."""
+    kw: dict = {"tail_lines": tail, "previous": previous}
+    if container:
+        kw["container"] = container
+    try:
+        return cluster.call(cluster.core().read_namespaced_pod_log, pod, ns, **kw) or ""
+    except ApiException as exc:
+        if exc.status in (400, 404) and previous:
+            return ""  # no previous container: not an error for an investigation
+        raise ToolError(
+            f"log of Pod {ns}/{pod}: HTTP {exc.status} {exc.reason}; check the Pod and container names"
+        ) from exc
+    except ClusterUnreachable as exc:
+        raise ToolError(str(exc)) from exc
+
+
+def _crashed(pod: dict) -> bool:
+    return any(
+        (cs.get("restartCount") or 0) > 0 or (cs.get("lastState") or {}).get("terminated")
+        for cs in (pod.get("status") or {}).get("containerStatuses") or []
+    )
+
+
+def build(cluster: Cluster) -> list[Tool]:
+    """The log tools bound to one cluster."""
+
+    def logs_pod(a: PodLogArgs) -> ToolResult:
+        text = pod_log(cluster, a.namespace, a.pod, a.container, a.previous, a.tail)
+        return ToolResult(text=text or "(empty log)", data={"text": text})
+
+    def logs_signatures(a: SignatureArgs) -> ToolResult:
+        if a.pod:
+            pods = [p for p in list_pods(cluster, a.namespace) if meta(p).get("name") == a.pod]
+        elif a.selector:
+            pods = list_pods(cluster, a.namespace, a.selector)
+        else:
+            raise ToolError("pass selector= (e.g. app=checkout) or pod=")
+        texts = []
+        for p in pods[:MAX_PODS]:
+            name = meta(p).get("name")
+            texts.append(pod_log(cluster, a.namespace, name, None, False, a.tail))
+            if _crashed(p):
+                texts.append(pod_log(cluster, a.namespace, name, None, True, a.tail))
+        sigs = signatures("\n".join(t for t in texts if t))
+        lines = [
+            f"{s['count']}x [{','.join(s['classes']) or ('error' if s['errorish'] else 'info')}] {s['example'].splitlines()[0][:240]}"
+            + (f"  (first {s['first_seen']}, last {s['last_seen']})" if s["first_seen"] else "")
+            for s in sigs
+        ]
+        return ToolResult(
+            text="\n".join(lines) or "no log lines",
+            data={"signatures": sigs, "pods": [meta(p).get("name") for p in pods[:MAX_PODS]]},
+        )
+
+    return [
+        Tool(
+            "logs_pod",
+            "One Pod's log (current or previous container), last N lines.",
+            PodLogArgs,
+            logs_pod,
+            narrow_hint="pass a smaller tail=",
+        ),
+        Tool(
+            "logs_signatures",
+            "A workload's log lines grouped into signatures with counts, first/last seen and classes.",
+            SignatureArgs,
+            logs_signatures,
+            narrow_hint="pass a narrower selector= or pod=",
+        ),
+    ]
