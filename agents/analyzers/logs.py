@@ -196,8 +196,15 @@ _TITLES = {
 
 def analyze_logs(resource: str, text: str, *, previous: bool = False) -> list[Finding]:
     """Findings for the classified signatures of one workload's (or Pod's) log text."""
+    return analyze_signatures(resource, signatures(text), previous=previous)
+
+
+def analyze_signatures(
+    resource: str, sigs: list[dict[str, Any]], *, previous: bool = False
+) -> list[Finding]:
+    """Findings for already-grouped signatures (as `signatures` returns them)."""
     findings = []
-    for sig in signatures(text):
+    for sig in sigs:
         if not sig["classes"]:
             continue
         tag = sig["classes"][0]

@@ -7,12 +7,13 @@ from kubernetes.client.rest import ApiException
 from pydantic import Field
 
 from agents.analyzers.logs import signatures
-from agents.analyzers.objects import meta
+from agents.analyzers.objects import meta, pod_owner_ref
 from agents.tools.base import Tool, ToolArgs, ToolError, ToolResult
 from agents.tools.cluster import Cluster, ClusterUnreachable
 from agents.tools.k8s_read import list_pods
 
-MAX_PODS = 5
+MAX_PODS = 40
+PODS_PER_WORKLOAD = 2
 
 
 class PodLogArgs(ToolArgs):
@@ -24,7 +25,7 @@ class PodLogArgs(ToolArgs):
 
 
 class SignatureArgs(ToolArgs):
-    namespace: str
+    namespace: str | None = Field(None, description="omit for all namespaces (kube-system skipped)")
     selector: str | None = Field(None, description="label selector of the Pods, e.g. app=checkout")
     pod: str | None = Field(None, description="one Pod instead of a selector")
     tail: int = Field(500, ge=1, le=5000)
@@ -64,27 +65,37 @@ def build(cluster: Cluster) -> list[Tool]:
         return ToolResult(text=text or "(empty log)", data={"text": text})
 
     def logs_signatures(a: SignatureArgs) -> ToolResult:
+        pods = list_pods(cluster, a.namespace, a.selector)
         if a.pod:
-            pods = [p for p in list_pods(cluster, a.namespace) if meta(p).get("name") == a.pod]
-        elif a.selector:
-            pods = list_pods(cluster, a.namespace, a.selector)
-        else:
-            raise ToolError("pass selector= (e.g. app=checkout) or pod=")
-        texts = []
-        for p in pods[:MAX_PODS]:
-            name = meta(p).get("name")
-            texts.append(pod_log(cluster, a.namespace, name, None, False, a.tail))
-            if _crashed(p):
-                texts.append(pod_log(cluster, a.namespace, name, None, True, a.tail))
-        sigs = signatures("\n".join(t for t in texts if t))
-        lines = [
-            f"{s['count']}x [{','.join(s['classes']) or ('error' if s['errorish'] else 'info')}] {s['example'].splitlines()[0][:240]}"
-            + (f"  (first {s['first_seen']}, last {s['last_seen']})" if s["first_seen"] else "")
-            for s in sigs
-        ]
+            pods = [p for p in pods if meta(p).get("name") == a.pod]
+        # A few Pods per workload: replicas print the same lines, and logs are the costly call.
+        chosen: dict[str, list[dict]] = {}
+        for p in pods:
+            group = chosen.setdefault(pod_owner_ref(p), [])
+            if len(group) < PODS_PER_WORKLOAD and sum(map(len, chosen.values())) < MAX_PODS:
+                group.append(p)
+        by_workload: dict[str, list[dict]] = {}
+        lines: list[str] = []
+        for ref, group in chosen.items():
+            texts = []
+            for p in group:
+                name, ns = meta(p).get("name"), meta(p).get("namespace")
+                texts.append(pod_log(cluster, ns, name, None, False, a.tail))
+                if _crashed(p):
+                    texts.append(pod_log(cluster, ns, name, None, True, a.tail))
+            sigs = signatures("\n".join(t for t in texts if t))
+            if not sigs:
+                continue
+            by_workload[ref] = sigs
+            lines.append(f"{ref}:")
+            lines += [
+                f"  {s['count']}x [{','.join(s['classes']) or ('error' if s['errorish'] else 'info')}] "
+                f"{s['example'].splitlines()[0][:240]}"
+                + (f"  (first {s['first_seen']}, last {s['last_seen']})" if s["first_seen"] else "")
+                for s in sigs[:8]
+            ]
         return ToolResult(
-            text="\n".join(lines) or "no log lines",
-            data={"signatures": sigs, "pods": [meta(p).get("name") for p in pods[:MAX_PODS]]},
+            text="\n".join(lines) or "no log lines", data={"by_workload": by_workload}
         )
 
     return [
