@@ -1,0 +1,206 @@
+"""`sre-bot demo` (what `make demo` runs): one whole incident in the terminal, on the sandbox.
+
+Trigger -> live investigation -> diagnosis -> proposal with its diff and dry run ->
+approval -> apply -> kill-switch countdown until verified healthy -> outcome.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+
+DEFAULT_SCENARIO = "checkout-missing-env"
+
+
+class DemoError(click.ClickException):
+    """The demo cannot start (unknown scenario, sandbox failed); the message says what to do."""
+
+
+def resolve_scenario(choice: str | None) -> Path:
+    """A scenario file from a bundled name or a path; default: checkout-missing-env or the first."""
+    from sandbox.scenario import ScenarioError, bundled_scenarios, load_scenario
+
+    bundled = bundled_scenarios()
+    if choice and Path(choice).is_file():
+        return Path(choice)
+    names: dict[str, Path] = {}
+    for p in bundled:
+        try:
+            names[load_scenario(p).name] = p
+        except ScenarioError:
+            names.setdefault(p.stem, p)
+    wanted = choice or (DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else None)
+    if wanted is None:
+        if not bundled:
+            raise DemoError("no bundled scenarios found; pass --scenario FILE")
+        return bundled[0]
+    if wanted in names:
+        return names[wanted]
+    raise DemoError(
+        f"no scenario {wanted!r}: pass a file, or one of {', '.join(sorted(names))} "
+        "(see `sre-bot scenarios`)"
+    )
+
+
+def _progress_printer(console: Console) -> Any:
+    """Live progress: one line per specialist as it finishes, with its top findings."""
+    try:  # the investigate command's renderer, when present, is the one people know
+        from bot.terminal import progress_printer  # type: ignore[attr-defined]
+
+        return progress_printer(console)
+    except ImportError:
+        pass
+
+    def on_progress(ev: Any) -> None:
+        if ev.kind == "started":
+            console.print(f"[bold]investigating[/] {ev.message}")
+        elif ev.kind == "specialist_done":
+            console.print(
+                f"  [cyan]{ev.specialist}[/] done ({ev.done}/{ev.total}): "
+                f"{len(ev.findings)} finding(s)"
+            )
+            for f in ev.findings[:3]:
+                where = f" [dim]{f.resource}[/]" if f.resource else ""
+                console.print(f"    - {f.title}{where}")
+        elif ev.kind == "round":
+            console.print(f"[dim]{ev.message}[/]")
+        elif ev.kind == "error":
+            console.print(f"[red]{ev.message}[/]")
+
+    return on_progress
+
+
+def _approve(console: Console, yes: bool) -> bool:
+    if yes:
+        console.print("[yellow]--yes: approved without asking[/]")
+        return True
+    if not sys.stdin.isatty():
+        console.print(
+            "[yellow]stdin is not a terminal: auto-approving (use a terminal to be asked)[/]"
+        )
+        return True
+    return click.confirm("Approve this change?", default=True)
+
+
+def _watch(console: Console, executor: Any, record: Any, window: float) -> Any:
+    """The kill switch: poll health until verified or the window closes; countdown meanwhile."""
+    deadline = time.monotonic() + window
+    result = None
+    with console.status("") as status:
+        while True:
+            result = executor.verify(record, timeout=0)
+            left = deadline - time.monotonic()
+            if result.ok or left <= 0:
+                return result
+            failing = "; ".join(f"{c.name}: {c.detail}" for c in result.checks if not c.ok)
+            status.update(f"kill switch: {left:4.1f}s left, waiting for {failing}")
+            time.sleep(min(0.25, left))
+
+
+def run_demo(
+    scenario: str | None, *, yes: bool, window: float, engine: str, console: Console
+) -> int:
+    """Run the whole incident; returns the exit code (0 when the incident ends resolved)."""
+    from agents.investigation import investigate
+    from agents.tools.cluster import Cluster
+    from approvals.executor import ExecutionError, Executor
+    from bot.eval import trigger_of
+    from sandbox.scenario import load_scenario
+    from sandbox.server import Sandbox
+
+    path = resolve_scenario(scenario)
+    sc = load_scenario(path)
+    console.rule(f"[bold]sre-bot demo[/]: {sc.name}")
+    console.print(sc.summary)
+    sb = Sandbox(path, port=0)
+    sb.start()
+    try:
+        kc = sb.kubeconfig
+        console.print(
+            Panel(
+                f"Kubernetes API  {getattr(sb, 'kubernetes_url', '')}\n"
+                f"Prometheus API  {sb.prometheus_url}\n\n"
+                "While it runs (or afterwards, with `sre-bot sandbox serve`), try:\n"
+                f"  kubectl --kubeconfig {kc} get pods -A\n"
+                f"  kubectl --kubeconfig {kc} get events -A\n"
+                f"  kubectl --kubeconfig {kc} get deploy -A -o wide",
+                title="the sandbox cluster",
+            )
+        )
+        trigger = trigger_of(sc, sb.world)
+        console.print(f"[bold]trigger[/] ({trigger.source}): {trigger.text or sc.summary}")
+        cluster = Cluster.connect(kc, sb.prometheus_url)
+        result = investigate(
+            trigger, cluster, engine=engine, on_progress=_progress_printer(console)
+        )
+        d = result.diagnosis
+        console.print(
+            Panel(
+                f"[bold]{d.summary}[/]\n\nroot cause: {d.root_cause or 'none'}  "
+                f"category: {d.category.value}  confidence: {d.confidence:.0%}\n{d.explanation}",
+                title="diagnosis",
+            )
+        )
+        if not result.proposals:
+            console.print("No action proposed. Nothing to approve.")
+            return 0
+        proposal = result.proposals[0]
+        executor = Executor(cluster.api)
+        dry, _, diff = executor.dry_run(proposal)
+        console.print(
+            Panel(
+                f"[bold]{proposal.kubectl()}[/]\n{proposal.rationale}\n"
+                f"expected: {proposal.expected_effect}",
+                title="proposal",
+            )
+        )
+        console.print(Syntax(diff or "(no visible change)", "diff", theme="ansi_dark"))
+        console.print(f"[green]server-side dry run accepted[/] ({len(dry.operations)} write(s))")
+        if not _approve(console, yes):
+            console.print("Rejected. Nothing was changed.")
+            return 0
+        record = executor.execute(proposal, approved_by=f"cli:{getpass.getuser()}")
+        console.print(f"[bold]applied[/] at {record.applied_at:%H:%M:%S}")
+        verification = _watch(console, executor, record, window)
+        if verification.ok:
+            console.print(f"[bold green]resolved[/]: {verification.summary()}")
+            return 0
+        console.print(f"[bold red]kill switch fired[/]: {verification.summary()}; rolling back")
+        executor.rollback(record)
+        console.print(f"rolled back: {record.outcome.value}")
+        return 1
+    except ExecutionError as e:
+        console.print(f"[red]{e}[/]")
+        return 1
+    finally:
+        sb.stop()
+
+
+@click.command("demo")
+@click.option("--scenario", help="A bundled scenario's name, or a scenario file.")
+@click.option("--yes", is_flag=True, help="Approve the proposal without asking.")
+@click.option(
+    "--window",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    help="Kill-switch window in seconds.",
+)
+@click.option("--engine", type=click.Choice(["rules", "llm"]), default="rules", show_default=True)
+def demo_command(scenario: str | None, yes: bool, window: float, engine: str) -> None:
+    """A whole incident in the terminal, on the embedded sandbox cluster."""
+    code = run_demo(scenario, yes=yes, window=window, engine=engine, console=Console())
+    sys.exit(code)
+
+
+def register(cli: click.Group) -> None:
+    """Attach `sre-bot demo`."""
+    cli.add_command(demo_command)
