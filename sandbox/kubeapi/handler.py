@@ -138,6 +138,13 @@ class KubeApi:
 def _body(req: Request) -> Any:
     if not req.body:
         raise bad_request("the request has no body; send the object as JSON")
+    if "protobuf" in req.headers.get("content-type", ""):
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            "the sandbox accepts JSON and YAML bodies, not protobuf; use `kubectl apply -f` or "
+            "`kubectl create -f` with a manifest",
+        )
     try:
         return json.loads(req.body)
     except ValueError:

@@ -29,8 +29,16 @@ class Request:
 
     @property
     def dry_run(self) -> bool:
-        """True for `?dryRun=All`: validate and answer, store nothing."""
-        return "All" in self.query.get("dryRun", [])
+        """True for `?dryRun=All` (or DeleteOptions `dryRun: [All]`): answer, store nothing."""
+        if "All" in self.query.get("dryRun", []):
+            return True
+        if self.method == "DELETE" and self.body:
+            try:
+                opts = json.loads(self.body)
+            except ValueError:
+                return False
+            return isinstance(opts, dict) and "All" in (opts.get("dryRun") or [])
+        return False
 
     @property
     def accept(self) -> str:

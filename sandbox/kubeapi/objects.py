@@ -45,6 +45,16 @@ class ObjectApi:
         out = copy.deepcopy(obj)
         out["apiVersion"] = r.group_version
         out["kind"] = r.kind
+        md = out.get("metadata") or {}
+        for ref in md.get("ownerReferences") or []:
+            if not ref.get("uid"):
+                # Scenario files name owners without uids; kubectl's rollout history matches
+                # owners by uid, so serve the owner's real one.
+                owner = self.store.find(
+                    ref.get("kind", ""), md.get("namespace"), ref.get("name", "")
+                )
+                if owner is not None:
+                    ref["uid"] = owner["metadata"].get("uid")
         return out
 
     def stored(self, r: Resource, ns: str | None, name: str) -> Obj:

@@ -180,7 +180,8 @@ class SubresourceApi:
                     f'pods "{name}" not found',
                     details={"name": name, "kind": "pods"},
                 )
-            if not req.dry_run:
+            opts = body.get("deleteOptions") or {}
+            if not (req.dry_run or "All" in (opts.get("dryRun") or [])):
                 self.world.record_write("evict", f"Pod/{ns}/{name}")
                 self.world.evict(ns, name)
                 self.world.sync()

@@ -87,3 +87,23 @@ class StandInWorld:
     def evict(self, ns: str, pod: str) -> None:
         """Evicting removes the Pod."""
         self.store.delete("Pod", ns, pod)
+
+
+def world_is_real() -> bool:
+    """True once `sandbox.world.World` exists (the controllers' engine)."""
+    try:
+        from sandbox.world import World  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def start_sandbox(scenario_path: Path, **options: Any):
+    """A started Sandbox for a scenario file: the real World when present, else the stand-in."""
+    from sandbox.scenario import load_scenario
+    from sandbox.server import Sandbox
+
+    if world_is_real():
+        return Sandbox(scenario_path, **options).start()
+    speed = options.pop("speed", 1.0)
+    return Sandbox.for_world(StandInWorld(load_scenario(scenario_path), speed), **options).start()
