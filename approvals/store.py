@@ -29,8 +29,15 @@ def _now() -> datetime:
 
 
 # Statuses an incident moves through, as its root message shows them.
-OPEN_STATUSES = ("investigating", "diagnosed", "awaiting approval", "fixing", "watching")
-CLOSED_STATUSES = ("resolved", "rolled back", "escalated", "failed")
+OPEN_STATUSES = (
+    "investigating",
+    "diagnosed",
+    "awaiting approval",
+    "fixing",
+    "watching",
+    "failed",
+)
+CLOSED_STATUSES = ("resolved", "rolled back", "escalated")
 
 
 class IncidentRecord(BaseModel):
@@ -58,7 +65,7 @@ class IncidentRecord(BaseModel):
 
     @property
     def is_open(self) -> bool:
-        """True until the incident is resolved, rolled back, escalated or failed."""
+        """True until the incident is resolved, rolled back or escalated."""
         return self.status not in CLOSED_STATUSES
 
 

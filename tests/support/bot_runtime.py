@@ -239,3 +239,39 @@ def running_bot(
             yield BotHarness(bot=bot, url=url, slack=slack, http=http)
     finally:
         bot.close(wait=True)
+
+
+@contextmanager
+def sandbox_for(scenario: Path) -> Iterator[Any]:
+    """The scenario served as a live cluster on an ephemeral port (the real sandbox)."""
+    from sandbox.server import Sandbox
+
+    sb = Sandbox(scenario, port=0).start()
+    try:
+        yield sb
+    finally:
+        sb.stop()
+
+
+def scenario_trigger(scenario: Path) -> dict[str, Any]:
+    """The scenario file's `trigger` mapping (slash text or webhook payload)."""
+    import yaml
+
+    return yaml.safe_load(scenario.read_text())["trigger"]
+
+
+FINAL_STATUSES = ("awaiting approval", "diagnosed", "failed")
+
+
+def wait_investigated(h: BotHarness, ts: str, timeout: float = 60.0) -> str:
+    """Wait until the root message `ts` shows the investigation's outcome; returns the status."""
+
+    def final() -> str | None:
+        for call in reversed(h.updates(ts)):
+            text = json.dumps(call.args.get("blocks"))
+            for status in FINAL_STATUSES:
+                if status in text:
+                    return status
+        return None
+
+    return h.slack.wait_for(final, timeout)
