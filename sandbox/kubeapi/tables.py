@@ -53,7 +53,8 @@ def _containers(obj: Obj) -> tuple[str, str]:
 
 def _pod(o: Obj, now: datetime) -> Row:
     st = o.get("status") or {}
-    total = len(_g(o, "spec", "containers", default=[]))
+    spec = o.get("spec") or {}
+    total = len(spec.get("containers") or [])
     reason = st.get("reason") or st.get("phase") or "Pending"
     ready = restarts = 0
     last_restart: datetime | None = None
@@ -77,12 +78,13 @@ def _pod(o: Obj, now: datetime) -> Row:
         has_running = False
         for cs in reversed(st.get("containerStatuses") or []):
             restarts += cs.get("restartCount", 0)
-            finished = parse_time(_g(cs, "lastState", "terminated", "finishedAt"))
+            last_term = (cs.get("lastState") or {}).get("terminated") or {}
+            finished = parse_time(last_term.get("finishedAt"))
             if finished and (last_restart is None or finished > last_restart):
                 last_restart = finished
             state = cs.get("state") or {}
             term = state.get("terminated")
-            if _g(state, "waiting", "reason"):
+            if (state.get("waiting") or {}).get("reason"):
                 reason = state["waiting"]["reason"]
             elif term and term.get("reason"):
                 reason = term["reason"]
@@ -95,14 +97,15 @@ def _pod(o: Obj, now: datetime) -> Row:
         if reason == "Completed" and has_running:
             conds = {c.get("type"): c.get("status") for c in st.get("conditions") or []}
             reason = "Running" if conds.get("Ready") == "True" else "NotReady"
-    if _g(o, "metadata", "deletionTimestamp") and st.get("phase") not in ("Succeeded", "Failed"):
+    md = o.get("metadata") or {}
+    if md.get("deletionTimestamp") and st.get("phase") not in ("Succeeded", "Failed"):
         reason = "Terminating"
     restarts_s = str(restarts)
     if restarts and last_restart is not None:
         restarts_s = f"{restarts} ({age(last_restart.isoformat(), now)} ago)"
     ips = st.get("podIPs") or []
     ip = (ips[0].get("ip") if ips else None) or st.get("podIP") or "<none>"
-    gates = _g(o, "spec", "readinessGates", default=[])
+    gates = spec.get("readinessGates") or []
     if gates:
         conds = {c.get("type"): c.get("status") for c in st.get("conditions") or []}
         gates_s = f"{sum(conds.get(g.get('conditionType')) == 'True' for g in gates)}/{len(gates)}"
@@ -112,9 +115,9 @@ def _pod(o: Obj, now: datetime) -> Row:
         f"{ready}/{total}",
         reason,
         restarts_s,
-        _age(o, now),
+        age(md.get("creationTimestamp"), now),
         ip,
-        _g(o, "spec", "nodeName") or "<none>",
+        spec.get("nodeName") or "<none>",
         st.get("nominatedNodeName") or "<none>",
         gates_s,
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def rfc3339(dt: datetime) -> str:
@@ -10,6 +11,7 @@ def rfc3339(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=4096)  # listings repeat the same few stamps thousands of times
 def parse_time(text: str | None) -> datetime | None:
     """Parse an RFC 3339 timestamp (with or without fractions); None when absent or bad."""
     if not text:
