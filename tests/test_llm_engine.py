@@ -327,3 +327,27 @@ def test_the_context_meter_counts_every_character_sent():
     assert meter.calls == len(model.sent) == 5
     assert meter.chars_sent >= sum(s.chars for s in model.sent)
     assert isinstance(model.sent_to("supervisor")[1].messages[2], AIMessage)
+
+
+def test_questions_beyond_the_per_round_cap_are_refused():
+    model = ScriptedChatModel(
+        scripts={
+            "supervisor": [
+                ai("", *(call("ask_logs", question=f"q{i}") for i in range(3))),
+                ai("done"),
+            ],
+            "logs": reads_logs_then_answers("a") + reads_logs_then_answers("b"),
+            "diagnose": [ai(GOOD_FINAL)],
+        }
+    )
+    run(model, {"logs": [logs_tool()]}, budget=LLMBudget(max_delegations=2))
+    assert len(model.sent_to("logs")) == 4  # two questions, two calls each
+    answers = [m for m in model.sent_to("supervisor")[1].messages if isinstance(m, ToolMessage)]
+    assert sum("at most 2 questions per round" in m.content for m in answers) == 1
+
+
+def test_the_context_bound_covers_every_call_the_budget_allows():
+    budget = LLMBudget()
+    assert budget.max_chars_per_incident(max_rounds=2) >= (
+        budget.supervisor_steps * budget.max_context_chars
+    )

@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field
 
 _OPEN = "<untrusted-data"
 _CLOSE = "</untrusted-data>"
+# A prompt file plus the incident brief, at most (prompts are ~2-3 KB, the brief <= ~2.5 KB).
+_OVERHEAD = 8000
 
 
 class LLMBudget(BaseModel):
@@ -24,6 +26,17 @@ class LLMBudget(BaseModel):
     max_tool_chars: int = Field(4000, ge=200, description="one tool output, at most")
     max_context_chars: int = Field(40_000, ge=2000, description="one agent's conversation")
     max_summary_chars: int = Field(1500, ge=200, description="one summary to the supervisor")
+    max_delegations: int = Field(6, ge=1, description="specialist questions per round")
+
+    def max_chars_per_incident(self, max_rounds: int) -> int:
+        """An upper bound on the characters one investigation can send to models.
+
+        Every conversation is capped at `max_context_chars` of data plus its prompt and the
+        incident brief (`_OVERHEAD` covers both); the call counts are capped by the budgets.
+        """
+        specialist_calls = max_rounds * self.max_delegations * (self.specialist_steps + 1)
+        calls = self.supervisor_steps + specialist_calls + 2
+        return calls * (self.max_context_chars + _OVERHEAD)
 
 
 def as_data(source: str, text: str) -> str:

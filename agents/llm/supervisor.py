@@ -121,6 +121,11 @@ class LLMSupervisor:
                 error = f"error: there is no tool {name!r}; use one of {tools}"
             elif not isinstance(question, str) or not question.strip():
                 error = f'error: {name} needs {{"question": "<text>"}}, got {call.get("args")!r}'
+            elif len(assignments) >= self.budget.max_delegations:
+                error = (
+                    f"error: at most {self.budget.max_delegations} questions per round; "
+                    "ask this one in the next round if it is still needed"
+                )
             elif not rounds_left:
                 error = (
                     "error: the round budget is used up; no more delegation. "
