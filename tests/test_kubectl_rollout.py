@@ -6,7 +6,6 @@ import pytest
 from kubernetes import client, config
 
 from sandbox.scenario import load_scenario
-
 from tests.conftest import SHARED_SCENARIOS
 from tests.support.kube import Kubectl, start_sandbox, wait_for, world_is_real
 
