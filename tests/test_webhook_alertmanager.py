@@ -33,6 +33,13 @@ def slack():
 
 
 @pytest.fixture
+def bare(slack, tmp_path):
+    """A bot without a cluster: for deliveries that must never reach an investigation."""
+    with running_bot(slack, tmp_path / "bot.db") as h:
+        yield h
+
+
+@pytest.fixture
 def harness(slack, sandbox, tmp_path):
     with running_bot(
         slack,
@@ -93,26 +100,26 @@ def test_resolved_updates_the_thread_and_closes_the_incident(harness):
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
-def test_a_missing_or_wrong_bearer_token_gets_401(harness, token):
-    resp = harness.alertmanager(_alert(), token=token)
+def test_a_missing_or_wrong_bearer_token_gets_401(bare, token):
+    resp = bare.alertmanager(_alert(), token=token)
     assert resp.status_code == 401
     assert "Bearer" in resp.json()["error"]
-    assert harness.posts() == []
-    assert harness.bot.store.list_dead_letters() == []
+    assert bare.posts() == []
+    assert bare.bot.store.list_dead_letters() == []
 
 
-def test_malformed_json_gets_400_and_is_kept_for_replay(harness):
-    resp = harness.alertmanager('{"version": "4", "alerts": [')
+def test_malformed_json_gets_400_and_is_kept_for_replay(bare):
+    resp = bare.alertmanager('{"version": "4", "alerts": [')
     assert resp.status_code == 400
     assert "not valid JSON" in resp.json()["error"]
-    [letter] = harness.bot.store.list_dead_letters()
+    [letter] = bare.bot.store.list_dead_letters()
     assert letter.source == "alertmanager" and letter.body == '{"version": "4", "alerts": ['
 
 
-def test_a_payload_of_the_wrong_version_is_400_naming_the_field(harness):
+def test_a_payload_of_the_wrong_version_is_400_naming_the_field(bare):
     payload = _alert()
     payload["version"] = "3"
-    resp = harness.alertmanager(payload)
+    resp = bare.alertmanager(payload)
     assert resp.status_code == 400
     assert resp.json()["error"].startswith('`version` must be "4"')
-    assert harness.posts() == []
+    assert bare.posts() == []

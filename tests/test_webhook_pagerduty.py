@@ -35,6 +35,13 @@ def slack():
 
 
 @pytest.fixture
+def bare(slack, tmp_path):
+    """A bot without a cluster: for deliveries that must never reach an investigation."""
+    with running_bot(slack, tmp_path / "bot.db") as h:
+        yield h
+
+
+@pytest.fixture
 def harness(slack, sandbox, tmp_path):
     with running_bot(
         slack,
@@ -75,11 +82,11 @@ def test_any_of_several_v1_signatures_may_match(harness):
 
 
 @pytest.mark.parametrize("signature", ["v1=" + "0" * 64, "", "v0=abc"])
-def test_a_bad_or_missing_signature_gets_401_and_posts_nothing(harness, signature):
-    resp = harness.pagerduty(_event("incident.triggered"), webhook_id="wh-3", signature=signature)
+def test_a_bad_or_missing_signature_gets_401_and_posts_nothing(bare, signature):
+    resp = bare.pagerduty(_event("incident.triggered"), webhook_id="wh-3", signature=signature)
     assert resp.status_code == 401
     assert "X-PagerDuty-Signature" in resp.json()["error"]
-    assert harness.posts() == []
+    assert bare.posts() == []
 
 
 def test_a_redelivered_webhook_id_is_processed_once(harness):
@@ -111,16 +118,16 @@ def test_acknowledged_and_resolved_update_the_thread(harness):
     assert harness.bot.store.get_incident(record.id).status == "resolved"
 
 
-def test_malformed_json_gets_400_with_the_position_and_is_kept_as_a_dead_letter(harness):
-    resp = harness.pagerduty('{"event": {"event_type": "incident.triggered",', webhook_id="wh-6")
+def test_malformed_json_gets_400_with_the_position_and_is_kept_as_a_dead_letter(bare):
+    resp = bare.pagerduty('{"event": {"event_type": "incident.triggered",', webhook_id="wh-6")
     assert resp.status_code == 400
     assert "not valid JSON" in resp.json()["error"] and "line 1 column" in resp.json()["error"]
-    [letter] = harness.bot.store.list_dead_letters()
+    [letter] = bare.bot.store.list_dead_letters()
     assert letter.id == resp.json()["dead_letter"]
     assert letter.body.startswith('{"event"') and letter.source == "pagerduty"
 
 
-def test_a_payload_without_an_event_is_400_with_a_precise_message(harness):
-    resp = harness.pagerduty({"messages": []}, webhook_id="wh-7")
+def test_a_payload_without_an_event_is_400_with_a_precise_message(bare):
+    resp = bare.pagerduty({"messages": []}, webhook_id="wh-7")
     assert resp.status_code == 400
     assert resp.json()["error"] == "a PagerDuty v3 webhook needs an `event` object"
