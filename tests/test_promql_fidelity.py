@@ -349,3 +349,47 @@ def test_the_real_prometheus_serves_the_backfilled_samples(both: Any) -> None:
     url, _ = both
     _, body = _real(url, "/api/v1/query", {"query": "count(sb_up)", "time": str(T_END)})
     assert body["data"]["result"][0]["value"][1] == "3"
+
+
+ERROR_REQUESTS = [
+    ("/api/v1/query", {"query": "sum(", "time": str(T_END)}),
+    ("/api/v1/query", {"query": "rate(sb_up)", "time": str(T_END)}),
+    ("/api/v1/query", {"query": "sb_up", "time": "yesterday"}),
+    (
+        "/api/v1/query_range",
+        {"query": "sb_up[5m]", "start": str(T_END - 60), "end": str(T_END), "step": "15s"},
+    ),
+    (
+        "/api/v1/query_range",
+        {"query": "sb_up", "start": str(T_END), "end": str(T_END - 60), "step": "15s"},
+    ),
+    (
+        "/api/v1/query_range",
+        {"query": "sb_up", "start": str(T_END - 60), "end": str(T_END), "step": "0"},
+    ),
+    (
+        "/api/v1/query_range",
+        {"query": "sb_up", "start": str(T_END - 60), "end": str(T_END), "step": "fast"},
+    ),
+    (
+        "/api/v1/query_range",
+        {"query": "sb_up", "start": str(T_END - 864000), "end": str(T_END), "step": "1"},
+    ),
+    ("/api/v1/series", {}),
+    ("/api/v1/label/not-a-label/values", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), ERROR_REQUESTS)
+def test_bad_requests_fail_with_the_same_status_and_error_type(
+    both: Any, path: str, params: dict[str, str]
+) -> None:
+    url, source = both
+    real_status, real_body = _real(url, path, params)
+    our_status, our_body = _ours(source, path, params)
+    assert real_body["status"] == "error"
+    assert (our_status, our_body["status"], our_body["errorType"]) == (
+        real_status,
+        "error",
+        real_body["errorType"],
+    ), (real_body, our_body)
