@@ -41,7 +41,6 @@ def test_a_delivery_slack_refused_is_dead_lettered_then_replayed_from_the_cli(tm
             assert resp.status_code == 503
             letter_id = resp.json()["dead_letter"]
             assert "could not post the incident" in resp.json()["error"]
-            )
         env = {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SRE_BOT_SLACK_API_URL": slack.base_url,
@@ -58,7 +57,9 @@ def test_a_delivery_slack_refused_is_dead_lettered_then_replayed_from_the_cli(tm
         replayed = runner.invoke(cli, ["deliveries", "replay", str(letter_id)], env=env)
         assert replayed.exit_code == 0, replayed.output
         assert f"{letter_id}\t202" in replayed.output
-        roots = [c for c in slack.calls_of("chat.postMessage")[before:] if not c.args.get("thread_ts")]
+        roots = [
+            c for c in slack.calls_of("chat.postMessage")[before:] if not c.args.get("thread_ts")
+        ]
         assert "orders API latency" in json.dumps(roots[0].args["blocks"])
         again = runner.invoke(cli, ["deliveries", "list"], env=env)
         assert again.output.strip() == ""
