@@ -133,6 +133,10 @@ def render_result(console: Console, result: InvestigationResult) -> None:
     console.print(_diagnosis_panel(result.diagnosis, result))
     if result.proposals:
         console.print(_proposals_table(result.proposals))
+        # Commands on their own unwrapped lines, so they can be copied as they are.
+        console.print("kubectl equivalent:")
+        for i, p in enumerate(result.proposals, 1):
+            console.print(f"  {i}. {escape(p.kubectl())}", soft_wrap=True, highlight=False)
     else:
         console.print("[dim]No remediation proposed.[/]")
 
@@ -160,13 +164,13 @@ def _proposals_table(proposals: list[Proposal]) -> Table:
     table.add_column("#", justify="right")
     table.add_column("action")
     table.add_column("why")
-    table.add_column("kubectl equivalent", overflow="fold")
+    table.add_column("expected effect")
     for i, p in enumerate(proposals, 1):
         table.add_row(
             str(i),
             f"{p.verb.value} {escape(p.target)}",
             escape(p.rationale),
-            escape(p.kubectl()),
+            escape(p.expected_effect),
         )
     return table
 
