@@ -132,7 +132,8 @@ def _probe_path(container: Obj, probe: str) -> str | None:
     return (((container.get(probe) or {}).get("httpGet")) or {}).get("path")
 
 
-def _container_matches(sel: PodSelector, c: Obj) -> bool:
+def container_matches(sel: PodSelector, c: Obj) -> bool:
+    """Whether one container satisfies the selector's container-level keys."""
     if sel.image is not None and not fnmatchcase(str(c.get("image", "")), sel.image):
         return False
     if sel.env_missing and _env_names(c) & set(sel.env_missing):
@@ -157,7 +158,7 @@ def _container_matches(sel: PodSelector, c: Obj) -> bool:
     return sel.liveness_path is None or _probe_path(c, "livenessProbe") == sel.liveness_path
 
 
-_CONTAINER_KEYS = (
+CONTAINER_KEYS = (
     "image",
     "env_missing",
     "env_equals",
@@ -186,9 +187,9 @@ def pod_matches(sel: PodSelector, namespace: str, labels: dict[str, Any], spec: 
         containers = [c for c in containers if c.get("name") == sel.container]
         if not containers:
             return False
-    if not any(getattr(sel, k) not in (None, [], {}) for k in _CONTAINER_KEYS):
+    if not any(getattr(sel, k) not in (None, [], {}) for k in CONTAINER_KEYS):
         return True
-    return any(_container_matches(sel, c) for c in containers)
+    return any(container_matches(sel, c) for c in containers)
 
 
 def pod_templates(objects: list[Obj]) -> list[tuple[str, dict[str, Any], Obj]]:

@@ -1,24 +1,434 @@
 """The sandbox world: a scenario brought to life as a cluster that changes over time.
 
-CONTRACT (implemented by the world work; the HTTP layer and the Prometheus layer
-code against exactly these names):
-
-    world = World(scenario, speed=1.0)        # loads objects, shifts times, derives state
-    world.store                               # sandbox.store.ObjectStore (the objects)
-    world.clock                               # SandboxClock: .now() -> aware UTC datetime,
-                                              #   .now_ts() -> float unix seconds, .speed,
-                                              #   .offset (timedelta file time -> served time)
-    world.sync()                              # run the controllers up to clock.now(); cheap when
-                                              #   nothing changed; call (under store.lock) before
-                                              #   every read and after every write
-    world.pod_logs(ns, pod, container=None, previous=False) -> str
-                                              #   raises store.NotFound / store.Invalid
-                                              #   (message like kube-apiserver's)
-    world.evict(ns, pod) -> None              #   the eviction subresource
-    world.series(start_ts, end_ts) -> list[Series]
-                                              #   every metric series with its samples in
-                                              #   [start_ts, end_ts] (unix seconds)
-    world.faults_present() -> dict[str, bool]
-    world.healthy(ref: str) -> bool           #   SCENARIOS.md's definition, ref "Kind/ns/name"
-    world.executed                            #   list of (verb, ref) writes seen, for `forbidden`
+world = World(scenario, speed=1.0)        # loads objects, shifts times, derives state
+world.store                               # sandbox.store.ObjectStore (the objects)
+world.clock                               # SandboxClock: .now(), .now_ts(), .speed, .offset
+world.sync()                              # run the controllers up to clock.now(); cheap when
+                                          #   nothing changed; call (under store.lock) before
+                                          #   every read and after every write
+world.pod_logs(ns, pod, container=None, previous=False, tail=None, since_seconds=None) -> str
+world.evict(ns, pod)                      # the eviction subresource
+world.series(start_ts, end_ts) -> list[Series]
+world.faults_present() -> dict[str, bool]
+world.healthy(ref) -> bool                # SCENARIOS.md's definition, ref "Kind/ns/name"
+world.executed                            # (verb, ref) of every write served, for `forbidden`;
+                                          #   the HTTP layer calls world.record_write(verb, ref)
+world.trigger_payload() / trigger_text()  # the trigger, with its times shifted
 """
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sandbox.clock import SandboxClock
+from sandbox.controllers.common import EventRecorder, delete_quietly, owner, pod_ready
+from sandbox.controllers.deployments import DeploymentController, revision, template_key
+from sandbox.controllers.endpoints import service_healthy, sync_endpoints
+from sandbox.controllers.kubelet import Kubelet, PodInfo, config_error, config_refs
+from sandbox.controllers.quota import QuotaBook
+from sandbox.controllers.replicasets import PodNamer, reconcile_replicaset
+from sandbox.controllers.scheduler import Scheduler, node_ready
+from sandbox.fault_tracker import FaultTracker
+from sandbox.faults import RefError, parse_ref
+from sandbox.scenario_model import Scenario
+from sandbox.selectors import LabelSelector
+from sandbox.series import Series
+from sandbox.store import NotFound, ObjectStore
+from sandbox.timeshift import fmt_ts, parse_ts, shift_log, shift_tree
+from sandbox.world_logs import BadRequest, container_log, filter_log
+from sandbox.world_metrics import MetricBook
+
+Obj = dict[str, Any]
+__all__ = ["BadRequest", "World"]
+
+_MAX_PASSES = 12
+_DEFAULT_AGE = 86400.0  # objects without a creationTimestamp have existed for a day
+_DERIVED_AGE = 3600.0  # ReplicaSets the sandbox derives at start were rolled out an hour ago
+
+
+class World:
+    """A live cluster built from a scenario; see the module docstring for the contract."""
+
+    def __init__(self, scenario: Scenario, speed: float = 1.0, *, start: datetime | None = None):
+        self.scenario = scenario
+        self.clock = SandboxClock(scenario.clock, speed=speed, start=start)
+        self.store = ObjectStore()
+        self.executed: list[tuple[str, str]] = []
+        self.events = EventRecorder(self.store)
+        self.faults = FaultTracker(scenario.faults)
+        self.deployments = DeploymentController(self.store, self.events)
+        self.namer = PodNamer(scenario.name)
+        self._start = self.clock.start.timestamp()
+        self.kubelet = Kubelet(self.store, self.events, scenario.startup_seconds, self._start)
+        self._pods: dict[str, PodInfo] = {}
+        self._refs: dict[str, list] = {}
+        self._sched_msg: dict[str, str] = {}
+        self._known_owners: set[tuple[str, str, str]] = set()
+        self._synced_rv: str | None = None
+        self._wake = math.inf
+        offset = self.clock.offset
+        self._log_rules = [(r, shift_log(r.text, offset)) for r in scenario.logs]
+        self._fault_logs = {f.name: shift_log(f.logs, offset) for f in scenario.faults if f.logs}
+        self._metrics = MetricBook(scenario, self._start)
+        with self.store.lock:
+            self._load()
+            self._reconcile(self._start)
+            self.kubelet.initial = False
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        offset = self.clock.offset
+        default_stamp = fmt_ts(self._start - _DEFAULT_AGE)
+        objects = [shift_tree(o, offset) for o in self.scenario.objects]
+        if not any(o["kind"] == "Node" for o in objects):
+            objects.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Node",
+                    "metadata": {
+                        "name": "node-1",
+                        "labels": {"kubernetes.io/hostname": "node-1", "kubernetes.io/os": "linux"},
+                    },
+                    "status": {
+                        "conditions": [{"type": "Ready", "status": "True"}],
+                        "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                    },
+                }
+            )
+        for obj in objects:
+            obj.setdefault("apiVersion", "v1")
+            md = obj["metadata"]
+            md.setdefault("creationTimestamp", default_stamp)
+            self.store.create(obj)
+            if obj["kind"] in ("Deployment", "ReplicaSet"):
+                self._known_owners.add((obj["kind"], md.get("namespace", "default"), md["name"]))
+            if obj["kind"] == "Pod":
+                status = obj.get("status")
+                self._pods[md["uid"]] = PodInfo(
+                    created=parse_ts(md["creationTimestamp"]) or self._start,
+                    frozen_status=status if status else None,
+                )
+        nodes = sorted(n["metadata"]["name"] for n in self.store.list("Node"))
+        self.kubelet.node_index = {n: i for i, n in enumerate(nodes)}
+        for node in self.store.list("Node"):
+            for addr in (node.get("status") or {}).get("addresses") or []:
+                if addr.get("type") == "InternalIP":
+                    self.kubelet.node_ips[node["metadata"]["name"]] = addr.get("address")
+        # A file that lists a Deployment's ReplicaSets names its current one by revision, even
+        # when the two templates differ in details the file left out.
+        by_dep = self._replicasets_by_deployment()
+        for dep in self.store.list("Deployment"):
+            ns, name = dep["metadata"].get("namespace", "default"), dep["metadata"]["name"]
+            rses = by_dep.get((ns, name), [])
+            key = template_key((dep.get("spec") or {}).get("template"))
+            if rses and not any(template_key(r["spec"].get("template")) == key for r in rses):
+                rev = revision(dep)
+                pick = next((r for r in rses if revision(r) == rev), None) or max(
+                    rses, key=revision
+                )
+                self.deployments.alias[(ns, name)] = (key, pick["metadata"]["name"])
+
+    def _replicasets_by_deployment(self) -> dict[tuple[str, str], list[Obj]]:
+        out: dict[tuple[str, str], list[Obj]] = defaultdict(list)
+        for rs in self.store.list("ReplicaSet"):
+            dep = owner(rs, "Deployment")
+            if dep:
+                out[(rs["metadata"].get("namespace", "default"), dep)].append(rs)
+        return out
+
+    # -- syncing -----------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Run the controllers up to the sandbox's now; returns at once when nothing is due."""
+        now = self.clock.now_ts()
+        if self.store.resource_version == self._synced_rv and now < self._wake:
+            return
+        with self.store.lock:
+            self._reconcile(now)
+
+    def _reconcile(self, now: float) -> None:
+        for _ in range(_MAX_PASSES):
+            before = self.store.resource_version
+            self._pass(now)
+            if self.store.resource_version == before:
+                break
+        self._synced_rv = self.store.resource_version
+        self._wake = min((i.wake for i in self._pods.values()), default=math.inf)
+
+    def _created(self, pod: Obj) -> float:
+        info = self._pods.get(pod["metadata"].get("uid", ""))
+        return info.created if info else self._start
+
+    def _delete_pod(self, pod: Obj, by: str) -> None:
+        md = pod["metadata"]
+        now = self.clock.now_ts()
+        for c in (pod.get("spec") or {}).get("containers") or []:
+            self.events.record(
+                pod,
+                "Killing",
+                f"Stopping container {c.get('name')}",
+                now=now,
+                count=1,
+                host=pod["spec"].get("nodeName"),
+                field_path=f"spec.containers{{{c.get('name')}}}",
+            )
+        delete_quietly(self.store, "Pod", md.get("namespace", "default"), md["name"])
+        self._forget_pod(md.get("uid", ""))
+
+    def _forget_pod(self, uid: str) -> None:
+        self._pods.pop(uid, None)
+        self._refs.pop(uid, None)
+        self._sched_msg.pop(uid, None)
+        self.faults.forget(uid)
+
+    def _create_pod(self, pod: Obj, now: float) -> None:
+        self.store.create(pod, now=fmt_ts(now))
+        self._pods[pod["metadata"]["uid"]] = PodInfo(created=now)
+
+    def _pass(self, now: float) -> None:
+        store, initial = self.store, self.kubelet.initial
+        stamp = fmt_ts(now)
+        self.faults.begin(store)
+        # Garbage collection: dependents of owners that existed and are gone.
+        for rs in store.list("ReplicaSet"):
+            md = rs["metadata"]
+            dep = owner(rs, "Deployment")
+            ns = md.get("namespace", "default")
+            if (
+                dep
+                and ("Deployment", ns, dep) in self._known_owners
+                and not store.find("Deployment", ns, dep)
+            ):
+                delete_quietly(store, "ReplicaSet", ns, md["name"])
+        pods_by_rs: dict[tuple[str, str], list[Obj]] = defaultdict(list)
+        for pod in store.list("Pod"):
+            md = pod["metadata"]
+            rs_name = owner(pod, "ReplicaSet")
+            if not rs_name:
+                continue
+            ns = md.get("namespace", "default")
+            if store.find("ReplicaSet", ns, rs_name) is None:
+                if ("ReplicaSet", ns, rs_name) in self._known_owners:
+                    self._delete_pod(pod, "garbage-collector")
+                continue
+            pods_by_rs[(ns, rs_name)].append(pod)
+
+        def pods_of(rs: Obj) -> list[Obj]:
+            return pods_by_rs[(rs["metadata"].get("namespace", "default"), rs["metadata"]["name"])]
+
+        self.events.quiet = initial
+        # Deployments -> ReplicaSets.
+        by_dep = self._replicasets_by_deployment()
+        deployments = store.list("Deployment")
+        for dep in deployments:
+            ns, name = dep["metadata"].get("namespace", "default"), dep["metadata"]["name"]
+            self._known_owners.add(("Deployment", ns, name))
+            rses = by_dep[(ns, name)]
+            created = len(rses)
+            self.deployments.reconcile(
+                dep, rses, pods_of, self._start - _DERIVED_AGE if initial else now
+            )
+            for rs in rses[created:]:
+                self._known_owners.add(("ReplicaSet", ns, rs["metadata"]["name"]))
+        # ReplicaSets -> Pods.
+        quota = QuotaBook(store, store.list("Pod"))
+        for rs in store.list("ReplicaSet"):
+            md = rs["metadata"]
+            self._known_owners.add(("ReplicaSet", md.get("namespace", "default"), md["name"]))
+            birth = (parse_ts(md.get("creationTimestamp")) or now) if initial else now
+            reconcile_replicaset(
+                rs,
+                pods_of(rs),
+                store=store,
+                events=self.events,
+                quota=quota,
+                namer=self.namer,
+                create_pod=lambda p, b=birth: self._create_pod(p, b),
+                delete_pod=self._delete_pod,
+                created=self._created,
+                now=now,
+            )
+        self.events.quiet = False
+        # Scheduler and kubelets.
+        pods = store.list("Pod")
+        scheduler = Scheduler(store.list("Node"))
+        for pod in pods:
+            scheduler.place(pod)
+        for pod in pods:
+            self._kubelet(pod, scheduler, now)
+        # Status that follows the Pods.
+        for dep in deployments:
+            ns, name = dep["metadata"].get("namespace", "default"), dep["metadata"]["name"]
+            self.deployments.write_status(dep, by_dep[(ns, name)], pods_of, now)
+        QuotaBook(store, pods).write_status()
+        self._endpoints(pods, stamp)
+        self.faults.end(pods, now)
+
+    def _kubelet(self, pod: Obj, scheduler: Scheduler, now: float) -> None:
+        md, spec = pod["metadata"], pod.setdefault("spec", {})
+        uid = md.get("uid", "")
+        info = self._pods.get(uid)
+        if info is None:  # created through the API
+            info = PodInfo(created=parse_ts(md.get("creationTimestamp")) or now)
+            self._pods[uid] = info
+        effects = self.faults.effects(pod)
+        held = any(e.fault.state is not None and e.fault.state.phase == "Pending" for e in effects)
+        if not spec.get("nodeName") and info.frozen_status is None and not held:
+            node, message = scheduler.schedule(pod)
+            if node:
+                spec["nodeName"] = node
+                scheduler.place(pod)
+                self.store.touch(pod)
+                self._sched_msg.pop(uid, None)
+            else:
+                self._sched_msg[uid] = message
+        refs = self._refs.get(uid)
+        if refs is None:
+            refs = self._refs[uid] = config_refs(spec)
+        error = config_error(self.store, md.get("namespace", "default"), refs) if refs else None
+        self.kubelet.update(pod, info, effects, error, self._sched_msg.get(uid, ""), now)
+
+    def _endpoints(self, pods: list[Obj], stamp: str) -> None:
+        by_ns: dict[str, list[Obj]] = defaultdict(list)
+        for pod in pods:
+            by_ns[pod["metadata"].get("namespace", "default")].append(pod)
+        for svc in self.store.list("Service"):
+            selector = (svc.get("spec") or {}).get("selector")
+            if not selector:
+                continue
+            sel = LabelSelector.from_match(selector)
+            ns = svc["metadata"].get("namespace", "default")
+            matching = [
+                p
+                for p in by_ns.get(ns, ())
+                if sel is None or sel.matches(p["metadata"].get("labels") or {})
+            ]
+            sync_endpoints(self.store, svc, matching, stamp)
+
+    # -- the contract's queries --------------------------------------------------------------
+
+    def record_write(self, verb: str, ref: str) -> None:
+        """Remember a write the API served (for the answer key's `forbidden`)."""
+        self.executed.append((verb, ref))
+
+    def evict(self, ns: str, pod: str) -> None:
+        """The eviction subresource: the Pod goes (and its ReplicaSet replaces it)."""
+        with self.store.lock:
+            obj = self.store.get("Pod", ns, pod)
+            self._delete_pod(obj, "eviction")
+            self.sync()
+
+    def faults_present(self) -> dict[str, bool]:
+        """Each fault's name and whether its `when` holds now."""
+        with self.store.lock:
+            self.sync()
+            return self.faults.present()
+
+    def healthy(self, ref: str) -> bool:
+        """SCENARIOS.md's "healthy" for a `Kind/ns/name` reference."""
+        try:
+            kind, ns, name = parse_ref(ref)
+        except RefError:
+            return False
+        with self.store.lock:
+            self.sync()
+            obj = self.store.find(kind, ns, name)
+            if obj is None:
+                return False
+            spec, status = obj.get("spec") or {}, obj.get("status") or {}
+            if kind == "Deployment":
+                want = spec.get("replicas", 1) if spec.get("replicas") is not None else 1
+                return want > 0 and all(
+                    status.get(k, 0) == want
+                    for k in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas")
+                )
+            if kind == "StatefulSet":
+                want = spec.get("replicas", 1) if spec.get("replicas") is not None else 1
+                return (
+                    want > 0
+                    and status.get("readyReplicas", 0) == want
+                    and status.get("updatedReplicas", want) == want
+                )
+            if kind == "DaemonSet":
+                want = status.get("desiredNumberScheduled", 0)
+                return (
+                    want > 0
+                    and status.get("numberReady", 0) == want
+                    and status.get("updatedNumberScheduled", want) == want
+                )
+            if kind == "Node":
+                return node_ready(obj)
+            if kind == "Service":
+                return service_healthy(self.store, ns, name)
+            if kind == "Pod":
+                return pod_ready(obj)
+            return True
+
+    def pod_logs(
+        self,
+        ns: str,
+        pod: str,
+        container: str | None = None,
+        previous: bool = False,
+        tail: int | None = None,
+        since_seconds: float | None = None,
+    ) -> str:
+        """A container's log. Raises store.NotFound, or BadRequest (a StoreError, HTTP 400)."""
+        with self.store.lock:
+            self.sync()
+            obj = self.store.get("Pod", ns, pod)
+            text = container_log(
+                obj,
+                container,
+                previous,
+                self._log_rules,
+                self.faults.effects(obj),
+                self._fault_logs,
+            )
+        since = self.clock.now_ts() - since_seconds if since_seconds is not None else None
+        return filter_log(text, tail, since)
+
+    def series(self, start_ts: float, end_ts: float) -> list[Series]:
+        """Every metric series with its samples in [start_ts, end_ts] (unix seconds)."""
+        with self.store.lock:
+            self.sync()
+            return self._metrics.series(
+                start_ts, end_ts, self.clock.now_ts(), self.faults.present_at
+            )
+
+    def trigger_payload(self) -> dict[str, Any] | str:
+        """The trigger as `eval` delivers it: the webhook payload with its times shifted, or the
+        slash command's text."""
+        t = self.scenario.trigger
+        if t.slash is not None:
+            return t.slash
+        return shift_tree(
+            t.alertmanager if t.alertmanager is not None else t.pagerduty, self.clock.offset
+        )
+
+    def trigger_text(self) -> str:
+        """One line that says what the trigger reports."""
+        t = self.scenario.trigger
+        if t.slash is not None:
+            return t.slash
+        payload = self.trigger_payload()
+        assert isinstance(payload, dict)
+        if t.alertmanager is not None:
+            ann = payload.get("commonAnnotations") or {}
+            labels = payload.get("commonLabels") or {}
+            return str(
+                ann.get("summary")
+                or ann.get("description")
+                or labels.get("alertname")
+                or self.scenario.summary
+            )
+        incident = (payload.get("event") or {}).get("data") or {}
+        return str(incident.get("title") or incident.get("summary") or self.scenario.summary)
+
+
+# Kept importable for callers that catch it alongside the store's errors.
+NotFoundError = NotFound
