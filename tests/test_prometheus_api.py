@@ -106,10 +106,10 @@ def test_special_values_travel_as_strings() -> None:
 
 
 def test_unsupported_constructs_are_bad_data_naming_the_construct() -> None:
-    status, _, body = call("/api/v1/query", query="max_over_time(up[10m:1m])", time=str(NOW))
+    status, _, body = call("/api/v1/query", query='sort_by_label(up, "job")', time=str(NOW))
     assert status == 400
     assert body["errorType"] == "bad_data"
-    assert body["error"] == "a subquery ([range:step]) is not supported by the sandbox"
+    assert body["error"] == "the function sort_by_label() is not supported by the sandbox"
 
 
 def test_execution_errors_are_422() -> None:

@@ -48,7 +48,6 @@ def test_range_query_over_a_range_vector_is_bad_data() -> None:
 @pytest.mark.parametrize(
     ("query", "construct"),
     [
-        ("max_over_time(m[10m:1m])", "subquery"),
         ("double_exponential_smoothing(m[10m], 0.5, 0.5)", "double_exponential_smoothing"),
         ("limitk(1, m)", "limitk"),
         ("histogram_count(m)", "histogram_count"),

@@ -190,6 +190,11 @@ INSTANT_QUERIES = [
     "2 > bool 1",
     "sb_temperature ^ 2 atan2 1",
     "sb_requests_total[3m]",
+    "max_over_time(rate(sb_requests_total[5m])[30m:1m])",
+    "avg_over_time(sum by (job) (sb_requests_total)[10m:])",
+    "rate(sb_requests_total[10m:2m])",
+    "min_over_time(sb_temperature[5m:45s] offset 2m)",
+    "sb_temperature[3m:50s]",
     "sb_requests_total @ {t_minus_20m}",
     "rate(sb_requests_total[5m] @ {t_minus_20m})",
 ]

@@ -118,7 +118,18 @@ class Paren:
     expr: Node
 
 
-Node = Selector | Number | StringLit | Call | Aggregate | Binary | Negate | Paren
+@dataclass
+class Subquery:
+    """`expr[range:step]`: the inner expression evaluated at aligned steps (None: the default)."""
+
+    expr: Node
+    range_ms: int
+    step_ms: int | None = None
+    offset_ms: int = 0
+    at: At | None = None
+
+
+Node = Selector | Number | StringLit | Call | Aggregate | Binary | Negate | Paren | Subquery
 
 _MATCH_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
 _CARD = {
@@ -164,14 +175,16 @@ def _selector(vs: pp.VectorSelector, range_ms: int | None) -> Selector:
             except re.error as exc:
                 raise BadData(f"invalid regular expression {m.value!r}: {exc}") from exc
         matchers.append(Matcher(op, m.name, m.value, regex))
-    at = None
-    if vs.at is not None:
-        kind = _enum(vs.at.type)
-        if kind == "At":
-            at = At("at", round(vs.at.at.timestamp() * 1000))
-        else:
-            at = At(kind.lower())
-    return Selector(str(vs), matchers, _ms(vs.offset), at, range_ms)
+    return Selector(str(vs), matchers, _ms(vs.offset), _at(vs.at), range_ms)
+
+
+def _at(at: pp.AtModifier | None) -> At | None:
+    if at is None:
+        return None
+    kind = _enum(at.type)
+    if kind == "At":
+        return At("at", round(at.at.timestamp() * 1000))
+    return At(kind.lower())
 
 
 def _convert(e: object) -> Node:
@@ -202,7 +215,13 @@ def _convert(e: object) -> Node:
     if isinstance(e, pp.BinaryExpr):
         return _binary(e)
     if isinstance(e, pp.SubqueryExpr):
-        raise Unsupported("a subquery ([range:step])")
+        return Subquery(
+            _convert(e.expr),
+            _ms(e.range),
+            _ms(e.step) or None,
+            _ms(e.offset),
+            _at(e.at),
+        )
     raise Unsupported(f"the expression {type(e).__name__}")
 
 

@@ -10,7 +10,6 @@ each step (which is how Prometheus defines it).
 from __future__ import annotations
 
 import bisect
-import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,6 +24,7 @@ from sandbox.promql.ast import (
     Paren,
     Selector,
     StringLit,
+    Subquery,
     parse,
 )
 from sandbox.promql.errors import BadData
@@ -44,6 +44,8 @@ from sandbox.promql.values import (
 from sandbox.series import Series, is_stale
 
 LOOKBACK_MS = 5 * 60 * 1000
+# A subquery without a step uses the evaluation interval; Prometheus's default is 1m.
+DEFAULT_SUBQUERY_STEP_MS = 60 * 1000
 MAX_POINTS = 11000
 
 
@@ -120,7 +122,7 @@ class Evaluator:
             self._cache[key] = found
         return self._cache[key]
 
-    def ref_time(self, sel: Selector, ts: int) -> int:
+    def ref_time(self, sel: Selector | Subquery, ts: int) -> int:
         """The time a selector looks at: `@` (or the eval time) minus its offset."""
         if sel.at is None:
             base = ts
@@ -157,6 +159,22 @@ class Evaluator:
                 series.append(RangeSeries(st.labels, pts))
         return Matrix(series, lo, ref, sel.range_ms)
 
+    def eval_subquery(self, node: Subquery, ts: int) -> Matrix:
+        """The inner expression at every multiple of the step inside [ref - range, ref]."""
+        ref = self.ref_time(node, ts)
+        step = node.step_ms or DEFAULT_SUBQUERY_STEP_MS
+        lo = ref - node.range_ms
+        t = step * (lo // step)
+        if t < lo:
+            t += step
+        by_labels: dict[Labels, list[tuple[int, float]]] = {}
+        while t <= ref:
+            for s in self.eval_vector(node.expr, t):
+                by_labels.setdefault(s.labels, []).append((t, s.value))
+            t += step
+        series = [RangeSeries(k, pts) for k, pts in by_labels.items()]
+        return Matrix(series, lo, ref, node.range_ms)
+
     # --- evaluation ------------------------------------------------------
 
     def eval(self, node: Node, ts: int) -> Value:
@@ -171,6 +189,8 @@ class Evaluator:
             return self.select_instant(node, ts)
         if isinstance(node, Paren):
             return self.eval(node.expr, ts)
+        if isinstance(node, Subquery):
+            return self.eval_subquery(node, ts)
         if isinstance(node, Negate):
             v = self.eval(node.expr, ts)
             if isinstance(v, Scalar):
@@ -202,26 +222,33 @@ def _window(node: Node, start_ms: int, end_ms: int) -> tuple[int, int] | None:
     """The time span of samples a query can read, so the source is asked only once."""
     spans: list[tuple[int, int]] = []
 
-    def visit(n: Node) -> None:
+    def visit(n: Node, start_ms: int, end_ms: int) -> None:
+        if isinstance(n, Subquery):
+            lo, hi = _at_span(n, start_ms, end_ms)
+            visit(n.expr, lo - n.offset_ms - n.range_ms, hi - n.offset_ms)
+            return
         if isinstance(n, Selector):
-            if n.at is None:
-                lo, hi = start_ms, end_ms
-            elif n.at.kind == "start":
-                lo = hi = start_ms
-            elif n.at.kind == "end":
-                lo = hi = end_ms
-            else:
-                lo = hi = n.at.ms
+            lo, hi = _at_span(n, start_ms, end_ms)
             back = n.range_ms if n.range_ms is not None else LOOKBACK_MS
             spans.append((lo - n.offset_ms - back, hi - n.offset_ms))
             return
         for child in _children(n):
-            visit(child)
+            visit(child, start_ms, end_ms)
 
-    visit(node)
+    visit(node, start_ms, end_ms)
     if not spans:
         return None
     return min(s[0] for s in spans), max(s[1] for s in spans)
+
+
+def _at_span(n: Selector | Subquery, start_ms: int, end_ms: int) -> tuple[int, int]:
+    if n.at is None:
+        return start_ms, end_ms
+    if n.at.kind == "start":
+        return start_ms, start_ms
+    if n.at.kind == "end":
+        return end_ms, end_ms
+    return n.at.ms, n.at.ms
 
 
 def _children(n: Node) -> list[Node]:
@@ -279,8 +306,3 @@ def range_query(
         ts += step_ms
     series = [RangeSeries(k, pts) for k, pts in sorted(by_labels.items())]
     return RangeResult("matrix", series)
-
-
-def is_nan(x: float) -> bool:
-    """NaN test usable on any float (stale markers included)."""
-    return math.isnan(x)

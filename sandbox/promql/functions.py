@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sandbox.promql import range_functions
-from sandbox.promql.ast import Call, Paren, Selector
+from sandbox.promql.ast import Call, Paren, Selector, Subquery
 from sandbox.promql.errors import ExecutionError, Unsupported
 from sandbox.promql.histograms import histogram_quantile
 from sandbox.promql.values import (
@@ -141,7 +141,7 @@ def _over_range(ev: Evaluator, node: Call, ts: int) -> Vector:
 def _is_range(node: object) -> bool:
     while isinstance(node, Paren):
         node = node.expr
-    return isinstance(node, Selector) and node.range_ms is not None
+    return isinstance(node, Subquery) or (isinstance(node, Selector) and node.range_ms is not None)
 
 
 def _date(ev: Evaluator, node: Call, ts: int) -> Vector:
