@@ -28,9 +28,9 @@ def question_refs(question: str | None) -> list[tuple[str, str, str]]:
     return _REF.findall(question or "")
 
 
-def call(tools: list[Tool], name: str, **args: Any) -> ToolResult | None:
+def call(tools: list[Tool], tool_name: str, /, **args: Any) -> ToolResult | None:
     """Run a tool by name; None when the tool is absent or answered with an error."""
-    tool = next((t for t in tools if t.name == name), None)
+    tool = next((t for t in tools if t.name == tool_name), None)
     if tool is None:
         return None
     result = tool.run({k: v for k, v in args.items() if v is not None})
