@@ -244,11 +244,6 @@ def running_bot(
 @contextmanager
 def sandbox_for(scenario: Path) -> Iterator[Any]:
     """The scenario served as a live cluster on an ephemeral port (the real sandbox)."""
-    import pytest
-
-    # TEMPORARY: the sandbox's World (issue 3) is landing in parallel; drop this guard then.
-    if not hasattr(pytest.importorskip("sandbox.world"), "World"):
-        pytest.skip("sandbox.world.World has not landed yet")
     from sandbox.server import Sandbox
 
     sb = Sandbox(scenario, port=0).start()
