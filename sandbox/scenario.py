@@ -191,7 +191,9 @@ class _Checker:
             summary=str(data.get("summary") or ""),
             clock=clock,
             startup_seconds=float(startup),
-            trigger=self.trigger(self.need(data, "trigger", "the scenario")),
+            trigger=self.trigger(
+                self.need(data, "trigger", "the scenario"), self.lines.of(data, "trigger")
+            ),
             objects=objects,
             logs=[self.log_rule(r) for r in self.seq(data, "logs")],
             metrics=[self.metric(m) for m in self.seq(data, "metrics")],
@@ -222,14 +224,15 @@ class _Checker:
             )
         return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
-    def trigger(self, raw: Any) -> ScenarioTrigger:
-        self.keys(raw, ("slash", "alertmanager", "pagerduty"), "trigger")
+    def trigger(self, raw: Any, line: int) -> ScenarioTrigger:
+        self.keys(raw, ("slash", "alertmanager", "pagerduty"), "trigger", line)
         given = [k for k in ("slash", "alertmanager", "pagerduty") if raw.get(k) is not None]
         if len(given) != 1:
             self.fail(
                 raw,
                 "trigger needs exactly one of slash, alertmanager or pagerduty, "
                 f"got {len(given)}" + (f" ({', '.join(given)})" if given else ""),
+                line=line,
             )
         if "slash" in given and not isinstance(raw["slash"], str):
             self.fail(

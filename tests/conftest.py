@@ -25,3 +25,18 @@ def repo_root() -> Path:
 def shared_scenarios() -> Path:
     """`../shared/scenarios` (or its vendored copy): outside scenario files that must always load."""
     return SHARED_SCENARIOS
+
+
+@pytest.fixture
+def write_scenario(tmp_path: Path):
+    """Write scenario YAML text (dedented) to a fresh file under tmp_path; returns its path."""
+    import textwrap
+
+    counter = iter(range(1_000_000))
+
+    def write(text: str, name: str | None = None) -> Path:
+        path = tmp_path / (name or f"scenario-{next(counter)}.yaml")
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    return write

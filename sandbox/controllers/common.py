@@ -100,6 +100,9 @@ def set_condition(conds: list[Obj], cond: Obj, now: str, probe_time: bool = Fals
     return out
 
 
+_ROLLOUT_REASONS = frozenset({"ScalingReplicaSet", "SuccessfulCreate", "SuccessfulDelete"})
+
+
 @dataclass
 class _EventSlot:
     obj: Obj
@@ -133,7 +136,7 @@ class EventRecorder:
         key: str | None = None,
     ) -> None:
         """Create or update an Event. `count`/`first`/`last` set them; else count += 1 at `now`."""
-        if self.quiet:
+        if self.quiet and reason in _ROLLOUT_REASONS:
             return
         md = involved["metadata"]
         ns = md.get("namespace") or "default"
