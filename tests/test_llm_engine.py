@@ -143,11 +143,26 @@ def test_several_tool_calls_in_one_reply_run_the_specialists_in_parallel():
         }
     )
     toolsets = {n: [logs_tool(delay=0.3)] for n in ("kubernetes", "metrics", "logs")}
-    t0 = time.monotonic()
-    state = run(model, toolsets)
-    elapsed = time.monotonic() - t0
+    stamps: list[tuple[float, ProgressEvent]] = []
+    state = run(model, toolsets, events=_Stamped(stamps))
+    started = {e.specialist: t for t, e in stamps if e.kind == "specialist_started"}
+    done = {e.specialist: t for t, e in stamps if e.kind == "specialist_done"}
+    each = [done[n] - started[n] for n in done]
+    fan_out = max(done.values()) - min(started.values())
     assert len(state["findings"]) == 3
-    assert elapsed < 0.3 * 1.3 + 0.2, f"3 specialists x 0.3 s took {elapsed:.2f} s"
+    assert fan_out <= 1.3 * max(each), f"fan-out {fan_out:.2f}s, specialists {each}"
+    assert fan_out < 0.6 * sum(each)
+
+
+class _Stamped(list):
+    """A progress sink that keeps each event with the time it arrived."""
+
+    def __init__(self, into: list) -> None:
+        super().__init__()
+        self.into = into
+
+    def append(self, e: ProgressEvent) -> None:
+        self.into.append((time.monotonic(), e))
 
 
 def test_a_malformed_tool_call_is_answered_with_the_error_and_the_model_recovers():
