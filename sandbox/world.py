@@ -126,11 +126,9 @@ class World:
             rses = by_dep.get((ns, name), [])
             key = template_key((dep.get("spec") or {}).get("template"))
             if rses and not any(template_key(r["spec"].get("template")) == key for r in rses):
-                rev = revision(dep)
-                pick = next((r for r in rses if revision(r) == rev), None) or max(
-                    rses, key=revision
-                )
-                self.deployments.alias[(ns, name)] = (key, pick["metadata"]["name"])
+                pick = next((r for r in rses if revision(r) == revision(dep)), None)
+                if pick is not None:
+                    self.deployments.alias[(ns, name)] = (key, pick["metadata"]["name"])
 
     def _replicasets_by_deployment(self) -> dict[tuple[str, str], list[Obj]]:
         out: dict[tuple[str, str], list[Obj]] = defaultdict(list)

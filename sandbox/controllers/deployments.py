@@ -106,9 +106,8 @@ class DeploymentController:
         tmpl.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = h
         selector = jcopy((dep.get("spec") or {}).get("selector") or {})
         selector.setdefault("matchLabels", {})[HASH_LABEL] = h
-        rev = max([revision(r) for r in rses] + [0]) + 1
-        if not rses:
-            rev = max(rev, revision(dep) or 1)
+        # The file's Deployment may carry its revision without listing that ReplicaSet.
+        rev = max([revision(r) + 1 for r in rses] + [revision(dep), 1])
         labels = dict((tmpl.get("metadata") or {}).get("labels") or {})
         rs = {
             "apiVersion": "apps/v1",
