@@ -178,6 +178,18 @@ def extract_targets(entry: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda t: t["ip"])
 
 
+def resolve_targets(
+    targets: list[dict[str, Any]], services_by_ip: dict[str, dict[str, str]]
+) -> list[dict[str, Any]]:
+    """Targets logged by IP, named after the Service whose cluster IP it is (when one is)."""
+    out = []
+    for t in targets:
+        svc = services_by_ip.get(t["host"]) if t.get("ip") else None
+        out.append({**t, **svc} if svc else t)
+    # Named targets first: the Service the caller meant.
+    return sorted(out, key=lambda t: t.get("service") is None)
+
+
 def extract_env_vars(entry: str) -> list[str]:
     """Upper-case identifiers that look like environment variable names."""
     return [v for v in dict.fromkeys(_ENVVAR.findall(entry)) if v not in _ENV_STOP]
@@ -200,9 +212,16 @@ def analyze_logs(resource: str, text: str, *, previous: bool = False) -> list[Fi
 
 
 def analyze_signatures(
-    resource: str, sigs: list[dict[str, Any]], *, previous: bool = False
+    resource: str,
+    sigs: list[dict[str, Any]],
+    *,
+    previous: bool = False,
+    services_by_ip: dict[str, dict[str, str]] | None = None,
 ) -> list[Finding]:
-    """Findings for already-grouped signatures (as `signatures` returns them)."""
+    """Findings for already-grouped signatures (as `signatures` returns them).
+
+    `services_by_ip` (cluster IP -> {"namespace", "service"}) names the Service behind a
+    target the caller logged only by its IP."""
     findings = []
     for sig in sigs:
         if not sig["classes"]:
@@ -218,7 +237,7 @@ def analyze_signatures(
         if tag == "fatal_config":
             data["env_vars"] = extract_env_vars(example)
         if tag in ("connection_refused", "timeout", "dns_failure"):
-            data["targets"] = extract_targets(example)
+            data["targets"] = resolve_targets(extract_targets(example), services_by_ip or {})
         summary = f"{sig['count']}x {example.splitlines()[0][:300]}"
         if sig["first_seen"]:
             summary += f" (first {sig['first_seen']}, last {sig['last_seen']})"

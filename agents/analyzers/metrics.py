@@ -9,6 +9,7 @@ from typing import Any
 from agents.models import Evidence, Finding, Severity
 
 SPECIALIST = "metrics"
+RECENT = 3  # samples at the end of a series that must still show the step
 
 
 def change_point(samples: list[tuple[float, float]], min_side: int = 3) -> dict[str, Any] | None:
@@ -58,6 +59,11 @@ def analyze_series(
         return []
     before, after = cp["before"], cp["after"]
     if after < threshold or after < 2 * before + 1e-9:
+        return []
+    # A step that has already recovered (a blip) is history, not an incident in progress.
+    tail = [v for _, v in samples[-RECENT:]]
+    now_level = sum(tail) / len(tail)
+    if now_level < threshold or now_level < 2 * before + 1e-9:
         return []
     at = datetime.fromtimestamp(cp["at"], tz=UTC).isoformat().replace("+00:00", "Z")
     unit = "%" if kind == "error_ratio" else "s"

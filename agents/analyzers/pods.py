@@ -35,6 +35,7 @@ def analyze_pods(pods: list[Obj], events: list[Obj] | None = None) -> list[Findi
 def _pod_problems(pod: Obj, events: list[Obj]) -> list[dict[str, Any]]:
     status = pod.get("status") or {}
     problems: list[dict[str, Any]] = []
+    specs = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or []}
     for cs in status.get("containerStatuses") or []:
         waiting = (cs.get("state") or {}).get("waiting") or {}
         last = (cs.get("lastState") or {}).get("terminated") or {}
@@ -44,6 +45,9 @@ def _pod_problems(pod: Obj, events: list[Obj]) -> list[dict[str, Any]]:
             "image": cs.get("image"),
             "restarts": cs.get("restartCount") or 0,
             "message": waiting.get("message") or "",
+            "limits": dict(
+                ((specs.get(cs.get("name")) or {}).get("resources") or {}).get("limits") or {}
+            ),
         }
         if reason == "CrashLoopBackOff":
             tags = ["crashloop"]
@@ -130,6 +134,8 @@ def _finding(resource: str, g: dict[str, Any]) -> Finding:
     parts = [f"{len(pods)} pod(s) {g['reason']}"]
     if g.get("last_reason"):
         parts.append(f"last termination {g['last_reason']} (exit code {g.get('exit_code')})")
+    if g.get("last_reason") == "OOMKilled" and (g.get("limits") or {}).get("memory"):
+        parts.append(f"memory limit {g['limits']['memory']}")
     if g.get("message"):
         parts.append(g["message"])
     if g.get("image") and g["tag"] == "image_pull":

@@ -18,41 +18,34 @@ def analyze_quotas(
     are refused by one (`quota_failed_create`, naming the quota)."""
     findings: list[Finding] = []
     blocked: dict[str, list[str]] = {}
-    for ev in events:
-        msg = ev.get("message") or ""
-        if ev.get("reason") == "FailedCreate" and "exceeded quota" in msg:
-            inv = ev.get("involvedObject") or {}
-            m = _EXCEEDED.search(msg)
-            quota = m.group(1) if m else None
-            owner = _rs_owner(inv, replicasets or [])
-            resource = owner or ref(
-                inv.get("kind", "ReplicaSet"), inv.get("namespace"), inv.get("name")
+    for inv, msg in _refusals(events, replicasets or []):
+        m = _EXCEEDED.search(msg)
+        quota = m.group(1) if m else None
+        owner = _rs_owner(inv, replicasets or [])
+        resource = owner or ref(
+            inv.get("kind", "ReplicaSet"), inv.get("namespace"), inv.get("name")
+        )
+        key = f"{resource}|{quota}"
+        if key in blocked:
+            continue
+        blocked[key] = [msg]
+        findings.append(
+            Finding(
+                specialist=SPECIALIST,
+                title=f"Pods refused by ResourceQuota: {resource}",
+                severity=Severity.CRITICAL,
+                resource=resource,
+                evidence=[
+                    Evidence(kind="event", source=f"{inv.get('kind')}/{inv.get('name')}", text=msg)
+                ],
+                summary=msg,
+                tags=["quota_failed_create"],
+                data={
+                    "quota": ref("ResourceQuota", inv.get("namespace"), quota) if quota else None,
+                    "message": msg,
+                },
             )
-            key = f"{resource}|{quota}"
-            if key in blocked:
-                continue
-            blocked[key] = [msg]
-            findings.append(
-                Finding(
-                    specialist=SPECIALIST,
-                    title=f"Pods refused by ResourceQuota: {resource}",
-                    severity=Severity.CRITICAL,
-                    resource=resource,
-                    evidence=[
-                        Evidence(
-                            kind="event", source=f"{inv.get('kind')}/{inv.get('name')}", text=msg
-                        )
-                    ],
-                    summary=msg,
-                    tags=["quota_failed_create"],
-                    data={
-                        "quota": ref("ResourceQuota", inv.get("namespace"), quota)
-                        if quota
-                        else None,
-                        "message": msg,
-                    },
-                )
-            )
+        )
     for q in quotas:
         hard = (q.get("status") or {}).get("hard") or (q.get("spec") or {}).get("hard") or {}
         used = (q.get("status") or {}).get("used") or {}
@@ -74,6 +67,24 @@ def analyze_quotas(
             )
         )
     return findings
+
+
+def _refusals(events: list[Obj], replicasets: list[Obj]) -> list[tuple[Obj, str]]:
+    """(involved object, message) of every quota refusal: FailedCreate Events, and the
+    ReplicaFailure condition the ReplicaSet controller sets (Events expire; it does not)."""
+    out: list[tuple[Obj, str]] = []
+    for ev in events:
+        msg = ev.get("message") or ""
+        if ev.get("reason") == "FailedCreate" and "exceeded quota" in msg:
+            out.append((ev.get("involvedObject") or {}, msg))
+    for rs in replicasets:
+        for c in (rs.get("status") or {}).get("conditions") or []:
+            msg = c.get("message") or ""
+            if c.get("type") == "ReplicaFailure" and "exceeded quota" in msg:
+                m = meta(rs)
+                inv = {"kind": "ReplicaSet", "name": m.get("name"), "namespace": m.get("namespace")}
+                out.append((inv, msg))
+    return out
 
 
 def _rs_owner(inv: Obj, replicasets: list[Obj]) -> str | None:

@@ -6,14 +6,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agents.analyzers.objects import Obj, labels_match, meta, pod_ready, ref
+from agents.analyzers.objects import Obj, labels_match, meta, pod_owner_ref, pod_ready, ref
 from agents.models import Evidence, Finding, Severity
 
 SPECIALIST = "kubernetes"
 
 
-def analyze_services(services: list[Obj], endpoints: list[Obj], pods: list[Obj]) -> list[Finding]:
-    """Findings for Services that cannot deliver traffic, each naming the concrete mismatch."""
+def analyze_services(
+    services: list[Obj],
+    endpoints: list[Obj],
+    pods: list[Obj],
+    workloads: list[Obj] | None = None,
+) -> list[Finding]:
+    """Findings for Services that cannot deliver traffic, each naming the concrete mismatch.
+
+    `workloads` (Deployments, StatefulSets) tell a selector typo apart from a workload that
+    simply runs no Pods right now (scaled to zero): its pod template still matches.
+    """
     eps = {(meta(e).get("namespace"), meta(e).get("name")): e for e in endpoints}
     findings: list[Finding] = []
     for svc in services:
@@ -34,9 +43,31 @@ def analyze_services(services: list[Obj], endpoints: list[Obj], pods: list[Obj])
             "selector": selector,
             "edited_at": edited,
             "ready_endpoints": ready_eps,
+            "backends": sorted({pod_owner_ref(p) for p in selected}),
         }
+        templated = [
+            w
+            for w in workloads or []
+            if meta(w).get("namespace") == ns and labels_match(selector, _template_labels(w))
+        ]
+        if not selected and templated:
+            backends = sorted(ref(w.get("kind") or "Deployment", w) for w in templated)
+            text = (
+                f"no ready endpoints: selector {_fmt(selector)} matches the pod template of "
+                f"{', '.join(backends)}, which runs no Pods"
+            )
+            findings.append(
+                _finding(
+                    resource,
+                    "Service has no ready endpoints",
+                    text,
+                    ["no_endpoints", "no_pods"],
+                    {**base, "backends": backends},
+                )
+            )
+            continue
         if not selected:
-            near = _near_misses(selector, [p for p in pods if meta(p).get("namespace") == ns])
+            near = _near_misses(svc, selector, [p for p in pods if meta(p).get("namespace") == ns])
             text = f"selector {_fmt(selector)} matches no Pod in {ns}"
             if near:
                 text += f"; Pods nearby carry {', '.join(_fmt(n) for n in near)}"
@@ -132,15 +163,42 @@ def _port_mismatches(svc: Obj, pods: list[Obj]) -> list[dict[str, Any]]:
     return out
 
 
-def _near_misses(selector: dict[str, str], pods: list[Obj]) -> list[dict[str, str]]:
-    """Label sets of Pods that share a selector key but differ in value (a likely typo)."""
-    seen: list[dict[str, str]] = []
+def _near_misses(svc: Obj, selector: dict[str, str], pods: list[Obj]) -> list[dict[str, str]]:
+    """Label sets of Pods that share a selector key but differ in value (a likely typo), best
+    first: Pods that expose the Service's targetPort, then values closest to the selector's
+    and to the Service's name."""
+    scored: dict[tuple[tuple[str, str], ...], float] = {}
+    name = meta(svc).get("name") or ""
     for p in pods:
         labels = meta(p).get("labels") or {}
         cand = {k: labels[k] for k in selector if k in labels}
-        if cand and cand != selector and cand not in seen:
-            seen.append(cand)
-    return seen[:5]
+        if not cand or cand == selector:
+            continue
+        key = tuple(sorted(cand.items()))
+        serves = _exposes_ports(p) and not _port_mismatches(svc, [p])
+        similar = max(
+            _similarity(v, selector.get(k, "")) + _similarity(v, name) for k, v in cand.items()
+        )
+        scored[key] = max(scored.get(key, 0.0), 2.0 * serves + similar)
+    ranked = sorted(scored.items(), key=lambda kv: -kv[1])
+    return [dict(k) for k, _ in ranked[:5]]
+
+
+def _exposes_ports(pod: Obj) -> bool:
+    return any(c.get("ports") for c in (pod.get("spec") or {}).get("containers") or [])
+
+
+def _similarity(a: str, b: str) -> float:
+    """0..1: how alike two label values are (a typo, a prefix, a renamed chart)."""
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, a, b).ratio() if a and b else 0.0
+
+
+def _template_labels(workload: Obj) -> dict[str, str]:
+    return (((workload.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
+        "labels"
+    ) or {}
 
 
 def _fmt(labels: dict[str, str]) -> str:

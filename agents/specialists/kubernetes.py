@@ -68,7 +68,12 @@ def _collect_namespace(incident: Incident, tools: list[Tool], ns: str | None) ->
 
     svc = call(tools, "k8s_services_endpoints", namespace=ns)
     if svc:
-        findings += analyze_services(svc.data["services"], svc.data["endpoints"], svc.data["pods"])
+        findings += analyze_services(
+            svc.data["services"],
+            svc.data["endpoints"],
+            svc.data["pods"],
+            svc.data.get("workloads"),
+        )
     quotas = call(tools, "k8s_quotas", namespace=ns)
     if quotas:
         findings += analyze_quotas(

@@ -16,6 +16,7 @@ def collect(incident: Incident, tools: list[Tool], question: str | None = None) 
         res = call(tools, "logs_signatures", namespace=ns)
         if not res:
             continue
+        by_ip = res.data.get("services_by_ip") or {}
         for ref, sigs in res.data["by_workload"].items():
-            findings += analyze_signatures(ref, sigs)
+            findings += analyze_signatures(ref, sigs, services_by_ip=by_ip)
     return findings

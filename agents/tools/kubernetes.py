@@ -68,6 +68,14 @@ def _yaml_text(obj: dict) -> str:
     return yaml.safe_dump({**obj, "metadata": m}, sort_keys=False, default_flow_style=False)
 
 
+def _optional_list(cluster: Cluster, ns: str | None, ns_method, all_method) -> list[dict]:
+    """A listing that may be absent (a kind the cluster does not serve, or RBAC): empty."""
+    try:
+        return namespaced(cluster, ns, ns_method, all_method)
+    except ToolError:
+        return []
+
+
 def build(cluster: Cluster) -> list[Tool]:
     """The Kubernetes tools bound to one cluster."""
 
@@ -161,6 +169,24 @@ def build(cluster: Cluster) -> list[Tool]:
             core.list_endpoints_for_all_namespaces,
         )
         pods = list_pods(cluster, a.namespace)
+        apps = cluster.apps()
+        # Workload templates tell "selector matches nothing" from "workload runs no Pods".
+        workloads = [
+            {**w, "kind": kind}
+            for kind, ns_method, all_method in (
+                (
+                    "Deployment",
+                    apps.list_namespaced_deployment,
+                    apps.list_deployment_for_all_namespaces,
+                ),
+                (
+                    "StatefulSet",
+                    apps.list_namespaced_stateful_set,
+                    apps.list_stateful_set_for_all_namespaces,
+                ),
+            )
+            for w in _optional_list(cluster, a.namespace, ns_method, all_method)
+        ]
         by = {(meta(e).get("namespace"), meta(e).get("name")): e for e in eps}
         lines = []
         for s in svcs:
@@ -182,7 +208,7 @@ def build(cluster: Cluster) -> list[Tool]:
             )
         return ToolResult(
             text="\n".join(lines) or "no services",
-            data={"services": svcs, "endpoints": eps, "pods": pods},
+            data={"services": svcs, "endpoints": eps, "pods": pods, "workloads": workloads},
         )
 
     def k8s_nodes(a: NoArgs) -> ToolResult:

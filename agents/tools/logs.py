@@ -10,7 +10,7 @@ from agents.analyzers.logs import signatures
 from agents.analyzers.objects import meta, pod_owner_ref
 from agents.tools.base import Tool, ToolArgs, ToolError, ToolResult
 from agents.tools.cluster import Cluster, ClusterUnreachable
-from agents.tools.k8s_read import list_pods
+from agents.tools.k8s_read import list_pods, namespaced
 
 MAX_PODS = 40
 PODS_PER_WORKLOAD = 2
@@ -57,6 +57,24 @@ def _crashed(pod: dict) -> bool:
     )
 
 
+def services_by_ip(cluster: Cluster) -> dict[str, dict[str, str]]:
+    """Cluster IP -> {"namespace", "service"} for every Service: callers often log only the IP
+    they dialled. Empty when Services cannot be listed."""
+    core = cluster.core()
+    try:
+        svcs = namespaced(
+            cluster, None, core.list_namespaced_service, core.list_service_for_all_namespaces
+        )
+    except ToolError:
+        return {}
+    out = {}
+    for s in svcs:
+        ip = (s.get("spec") or {}).get("clusterIP")
+        if ip and ip != "None":
+            out[ip] = {"namespace": meta(s).get("namespace"), "service": meta(s).get("name")}
+    return out
+
+
 def build(cluster: Cluster) -> list[Tool]:
     """The log tools bound to one cluster."""
 
@@ -95,7 +113,8 @@ def build(cluster: Cluster) -> list[Tool]:
                 for s in sigs[:8]
             ]
         return ToolResult(
-            text="\n".join(lines) or "no log lines", data={"by_workload": by_workload}
+            text="\n".join(lines) or "no log lines",
+            data={"by_workload": by_workload, "services_by_ip": services_by_ip(cluster)},
         )
 
     return [

@@ -54,6 +54,13 @@ class Prometheus:
             raise ToolError(f"Prometheus: {body.get('errorType')}: {body.get('error')}")
         return body.get("data")
 
+    def now(self) -> float:
+        """Prometheus' own current time (its clock, not ours: the two may disagree)."""
+        try:
+            return self.query("time()")[0]["value"]
+        except (ToolError, IndexError):
+            return time.time()
+
     def names(self) -> list[str]:
         """Every metric name Prometheus knows."""
         return list(self.get("label/__name__/values") or [])
@@ -149,8 +156,10 @@ def error_ratio_series(
     err_sel = ",".join(p for p in (sel, f'{code}=~"5.."') if p)
     err_q = f"sum by ({group}) (rate({metric}{{{err_sel}}}[5m]))"
     tot_q = f"sum by ({group}) (rate({metric}{{{sel}}}[5m]))"
-    errs = {_key(s["metric"]): s for s in prom.query_range(err_q, minutes)}
-    tots = {_key(s["metric"]): s for s in prom.query_range(tot_q, minutes)}
+    # One end time for both queries, so their samples line up timestamp for timestamp.
+    end = prom.now()
+    errs = {_key(s["metric"]): s for s in prom.query_range(err_q, minutes, end=end)}
+    tots = {_key(s["metric"]): s for s in prom.query_range(tot_q, minutes, end=end)}
     series = []
     for key, tot in tots.items():
         err = dict(errs.get(key, {}).get("samples", []))
@@ -197,7 +206,8 @@ def build(prometheus_url: str | None) -> list[Tool]:
         )
 
     def prom_query_range(a: RangeArgs) -> ToolResult:
-        res = prom().query_range(a.query, a.minutes, a.step)
+        p = prom()
+        res = p.query_range(a.query, a.minutes, a.step, end=p.now())
         return ToolResult(
             text="\n".join(_fmt_series(s) for s in res) or "empty result", data={"result": res}
         )
@@ -223,7 +233,7 @@ def build(prometheus_url: str | None) -> list[Tool]:
         labels = p.label_names(metric)
         group = ",".join(k for k in ("namespace", "service", "job") if k in labels) or "instance"
         q = f"histogram_quantile(0.99, sum by (le,{group}) (rate({metric}{{{_matchers(a.namespace, a.service, labels)}}}[5m])))"
-        res = p.query_range(q, a.minutes)
+        res = p.query_range(q, a.minutes, end=p.now())
         return ToolResult(
             text=f"p99 from {metric}:\n"
             + ("\n".join(_fmt_series(s) for s in res) or "empty result"),
