@@ -130,14 +130,13 @@ def scenario_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def trigger_of(scenario: Any, world: Any) -> Trigger:
-    """The scenario's trigger as the bot would receive it (webhook payloads time-shifted)."""
+    """The scenario's trigger as the bot receives it: `world.trigger_payload()`, times shifted."""
+    delivered = world.trigger_payload()
     t = scenario.trigger
     if t.slash is not None:
-        return Trigger(source=TriggerSource.SLASH, text=t.slash, requested_by="eval")
-    payload = world.trigger_payload() if hasattr(world, "trigger_payload") else None
-    if t.alertmanager is not None:
-        return Trigger(source=TriggerSource.ALERTMANAGER, payload=payload or t.alertmanager)
-    return Trigger(source=TriggerSource.PAGERDUTY, payload=payload or t.pagerduty)
+        return Trigger(source=TriggerSource.SLASH, text=str(delivered), requested_by="eval")
+    source = TriggerSource.ALERTMANAGER if t.alertmanager is not None else TriggerSource.PAGERDUTY
+    return Trigger(source=source, payload=delivered)
 
 
 class _Run:
@@ -167,17 +166,16 @@ def _world_writes(world: Any) -> list[tuple[str, str]]:
 def run_scenario(path: Path, *, window: float, engine: str, run: _Run | None = None) -> RunFacts:
     """Run one scenario end to end; returns the facts to score (raises on a crash)."""
     # Imported here so `sre-bot --help` stays fast: the graph and the sandbox are heavy.
-    from sandbox.server import Sandbox
-
     from agents.investigation import investigate
     from agents.tools.cluster import Cluster
     from approvals.executor import Executor
     from sandbox.scenario import load_scenario
+    from sandbox.server import Sandbox
 
     run = run or _Run()
     scenario = load_scenario(path)
     run.name, run.answer = scenario.name, scenario.answer
-    sb = Sandbox(path, port=0)
+    sb = Sandbox(scenario, port=0)
     run.sandbox = sb
     sb.start()
     try:

@@ -50,34 +50,6 @@ def resolve_scenario(choice: str | None) -> Path:
     )
 
 
-def _progress_printer(console: Console) -> Any:
-    """Live progress: one line per specialist as it finishes, with its top findings."""
-    try:  # the investigate command's renderer, when present, is the one people know
-        from bot.terminal import progress_printer  # type: ignore[attr-defined]
-
-        return progress_printer(console)
-    except ImportError:
-        pass
-
-    def on_progress(ev: Any) -> None:
-        if ev.kind == "started":
-            console.print(f"[bold]investigating[/] {ev.message}")
-        elif ev.kind == "specialist_done":
-            console.print(
-                f"  [cyan]{ev.specialist}[/] done ({ev.done}/{ev.total}): "
-                f"{len(ev.findings)} finding(s)"
-            )
-            for f in ev.findings[:3]:
-                where = f" [dim]{f.resource}[/]" if f.resource else ""
-                console.print(f"    - {f.title}{where}")
-        elif ev.kind == "round":
-            console.print(f"[dim]{ev.message}[/]")
-        elif ev.kind == "error":
-            console.print(f"[red]{ev.message}[/]")
-
-    return on_progress
-
-
 def _approve(console: Console, yes: bool) -> bool:
     if yes:
         console.print("[yellow]--yes: approved without asking[/]")
@@ -92,13 +64,14 @@ def _approve(console: Console, yes: bool) -> bool:
 
 def _watch(console: Console, executor: Any, record: Any, window: float) -> Any:
     """The kill switch: poll health until verified or the window closes; countdown meanwhile."""
-    deadline = time.monotonic() + window
-    result = None
+    started = time.monotonic()
+    deadline = started + window
     with console.status("") as status:
         while True:
             result = executor.verify(record, timeout=0)
             left = deadline - time.monotonic()
             if result.ok or left <= 0:
+                result.seconds = round(time.monotonic() - started, 2)
                 return result
             failing = "; ".join(f"{c.name}: {c.detail}" for c in result.checks if not c.ok)
             status.update(f"kill switch: {left:4.1f}s left, waiting for {failing}")
@@ -113,6 +86,7 @@ def run_demo(
     from agents.tools.cluster import Cluster
     from approvals.executor import ExecutionError, Executor
     from bot.eval import trigger_of
+    from bot.terminal import progress_printer, render_result
     from sandbox.scenario import load_scenario
     from sandbox.server import Sandbox
 
@@ -120,13 +94,13 @@ def run_demo(
     sc = load_scenario(path)
     console.rule(f"[bold]sre-bot demo[/]: {sc.name}")
     console.print(sc.summary)
-    sb = Sandbox(path, port=0)
+    sb = Sandbox(sc, port=0)
     sb.start()
     try:
         kc = sb.kubeconfig
         console.print(
             Panel(
-                f"Kubernetes API  {getattr(sb, 'kubernetes_url', '')}\n"
+                f"Kubernetes API  {sb.kubernetes_url}\n"
                 f"Prometheus API  {sb.prometheus_url}\n\n"
                 "While it runs (or afterwards, with `sre-bot sandbox serve`), try:\n"
                 f"  kubectl --kubeconfig {kc} get pods -A\n"
@@ -136,32 +110,17 @@ def run_demo(
             )
         )
         trigger = trigger_of(sc, sb.world)
-        console.print(f"[bold]trigger[/] ({trigger.source}): {trigger.text or sc.summary}")
+        console.print(f"[bold]trigger[/] ({trigger.source.value}): {sb.world.trigger_text()}")
         cluster = Cluster.connect(kc, sb.prometheus_url)
-        result = investigate(
-            trigger, cluster, engine=engine, on_progress=_progress_printer(console)
-        )
-        d = result.diagnosis
-        console.print(
-            Panel(
-                f"[bold]{d.summary}[/]\n\nroot cause: {d.root_cause or 'none'}  "
-                f"category: {d.category.value}  confidence: {d.confidence:.0%}\n{d.explanation}",
-                title="diagnosis",
-            )
-        )
+        result = investigate(trigger, cluster, engine=engine, on_progress=progress_printer(console))
+        render_result(console, result)
         if not result.proposals:
             console.print("No action proposed. Nothing to approve.")
             return 0
         proposal = result.proposals[0]
         executor = Executor(cluster.api)
         dry, _, diff = executor.dry_run(proposal)
-        console.print(
-            Panel(
-                f"[bold]{proposal.kubectl()}[/]\n{proposal.rationale}\n"
-                f"expected: {proposal.expected_effect}",
-                title="proposal",
-            )
-        )
+        console.print(f"[bold]the change[/] ({proposal.kubectl()}), as the server would apply it:")
         console.print(Syntax(diff or "(no visible change)", "diff", theme="ansi_dark"))
         console.print(f"[green]server-side dry run accepted[/] ({len(dry.operations)} write(s))")
         if not _approve(console, yes):
