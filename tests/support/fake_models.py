@@ -24,9 +24,9 @@ Step = AIMessage | Callable[[list[BaseMessage]], AIMessage]
 _ids = itertools.count(1)
 
 
-def call(name: str, **args: Any) -> dict[str, Any]:
-    """One tool call, as a model emits it."""
-    return {"name": name, "args": args, "id": f"call_{next(_ids)}", "type": "tool_call"}
+def call(tool: str, /, **args: Any) -> dict[str, Any]:
+    """One tool call, as a model emits it (positional-only, so a tool may take `name=`)."""
+    return {"name": tool, "args": args, "id": f"call_{next(_ids)}", "type": "tool_call"}
 
 
 def ai(content: str = "", *calls: dict[str, Any]) -> AIMessage:
