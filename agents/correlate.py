@@ -13,6 +13,7 @@ from agents.correlation.candidate import (
     services_of,
 )
 from agents.correlation.capacity import network_policies, quotas, scheduling
+from agents.correlation.rollouts import risky_rollouts
 from agents.correlation.services import scaled_to_zero, service_faults
 from agents.correlation.workloads import workload_failures
 from agents.models import Category, Diagnosis, Evidence, Finding, Incident, Proposal, Severity
@@ -25,6 +26,7 @@ def correlate(incident: Incident, findings: list[Finding]) -> tuple[Diagnosis, l
     """The diagnosis (root cause, category, confidence, cited evidence) and proposals."""
     candidates = (
         workload_failures(findings)
+        + risky_rollouts(findings)
         + service_faults(findings)
         + scaled_to_zero(findings)
         + scheduling(findings)

@@ -70,8 +70,13 @@ _CLASSES: list[tuple[str, re.Pattern[str]]] = [
 
 # A dependency target: "upstream catalog.shop.svc:80", "dial tcp redis:6379", "host=pg-main port=5432"
 _TARGET = re.compile(
-    r"(?<![\w.-])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9-]+)*):(\d{2,5})\b", re.I
+    r"(?:(?<=//)|(?<![\w./:-]))((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9-]+)*):([1-9]\d{1,4})\b",
+    re.I,
 )
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_FILE = re.compile(r"\.(js|mjs|ts|py|go|java|kt|scala|rb|rs|c|cc|cpp|h|php|cs|ex|exs|lua|pl)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_NOT_HOSTS = {"http", "https", "tcp", "udp", "grpc", "localhost"}
 _ENVVAR = re.compile(r"\b([A-Z][A-Z0-9]*_[A-Z0-9_]+|[A-Z]{3,})\b")
 _ENV_STOP = {
     "ERROR",
@@ -145,37 +150,42 @@ def classify(entry: str) -> list[str]:
 
 
 def extract_targets(entry: str) -> list[dict[str, Any]]:
-    """host:port targets named in an entry, with the Service and namespace when the host is a
-    cluster DNS name (name, name.ns, name.ns.svc[.cluster.local])."""
+    """host:port targets named in an entry, best first, with the Service and namespace when the
+    host is a cluster DNS name (name, name.ns, name.ns.svc[.cluster.local]). File positions
+    (`client.js:106`, `/src/main.go:58`) and clock times are not targets."""
     out = []
     for host, port in _TARGET.findall(entry):
-        if re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", host) or host.lower() in {
-            "http",
-            "https",
-            "tcp",
-        }:
+        low = host.lower()
+        if low in _NOT_HOSTS or _FILE.search(low) or _DATE.match(low):
+            continue
+        if _IPV4.fullmatch(host):
             out.append(
                 {"host": host, "port": int(port), "service": None, "namespace": None, "ip": True}
             )
             continue
-        parts = host.lower().split(".")
-        service = parts[0]
-        namespace = (
-            parts[1]
-            if len(parts) > 1 and parts[1] not in ("svc", "com", "net", "org", "io")
-            else None
-        )
+        parts = low.split(".")
+        in_cluster = len(parts) <= 2 or (len(parts) >= 3 and parts[2] == "svc")
         out.append(
             {
                 "host": host,
                 "port": int(port),
-                "service": service,
-                "namespace": namespace,
+                "service": parts[0] if in_cluster else None,
+                "namespace": parts[1] if in_cluster and len(parts) > 1 else None,
                 "ip": False,
             }
         )
-    # Prefer DNS names (the Service the caller meant) over resolved IPs.
-    return sorted(out, key=lambda t: t["ip"])
+    return sorted(out, key=_target_rank)
+
+
+def _target_rank(t: dict[str, Any]) -> int:
+    """Fully qualified Service names first, then name.namespace, bare names, external, IPs."""
+    if t["ip"]:
+        return 4
+    if ".svc" in t["host"].lower():
+        return 0
+    if t.get("namespace"):
+        return 1
+    return 2 if t.get("service") else 3
 
 
 def resolve_targets(
@@ -186,8 +196,7 @@ def resolve_targets(
     for t in targets:
         svc = services_by_ip.get(t["host"]) if t.get("ip") else None
         out.append({**t, **svc} if svc else t)
-    # Named targets first: the Service the caller meant.
-    return sorted(out, key=lambda t: t.get("service") is None)
+    return sorted(out, key=lambda t: (t.get("service") is None, _target_rank(t)))
 
 
 def extract_env_vars(entry: str) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from agents.correlation.candidate import DEPENDENCY_LOGS, Candidate, find, kref
+from agents.correlation.candidate import DEPENDENCY_LOGS, Candidate, find, kref, ns_of
 from agents.models import Category, Finding, Proposal, Verb
 
 
@@ -155,29 +155,59 @@ def quotas(findings: list[Finding]) -> list[Candidate]:
 
 
 def network_policies(findings: list[Finding]) -> list[Candidate]:
-    """Deny-all NetworkPolicies over selected Pods: allow the denied direction again."""
+    """Deny-all NetworkPolicies over selected Pods, blamed harder when callers fail to reach
+    the namespace they guard. A policy with no allow rule does nothing but deny, so removing
+    it restores the traffic it cut (the executor's snapshot can re-create it)."""
     out = []
     for i, f in enumerate(findings):
-        if "network_deny" in f.tags and f.resource:
-            allow = {t.lower(): [{}] for t in f.data.get("denied") or []}
-            prop = Proposal(
-                verb=Verb.PATCH,
-                target=f.resource,
-                parameters={"patch_type": "merge", "patch": {"spec": allow}},
-                rationale=f"{f.resource} {f.summary}",
-                verification="callers' connections succeed, error ratio < 1%",
-                undo="restore the policy's previous rules",
+        if "network_deny" not in f.tags or not f.resource:
+            continue
+        ns = ns_of(f.resource)
+        blocked = [
+            j
+            for j, g in enumerate(findings)
+            if DEPENDENCY_LOGS & set(g.tags)
+            and any(t.get("namespace") == ns for t in g.data.get("targets") or [])
+        ]
+        targets = sorted(
+            {
+                f"{t['host']}:{t['port']}"
+                for j in blocked
+                for t in findings[j].data.get("targets") or []
+                if t.get("namespace") == ns
+            }
+        )
+        headline = f.summary
+        if targets:
+            headline += f"; callers cannot reach {', '.join(targets)}"
+        allow = {t.lower(): [{}] for t in f.data.get("denied") or []}
+        delete = Proposal(
+            verb=Verb.DELETE,
+            target=f.resource,
+            rationale=f"{f.resource} has no allow rule: it only {f.summary}",
+            expected_effect="traffic to the selected Pods flows again",
+            verification="callers' connections succeed, error ratio < 1%",
+            undo="re-create the policy from the snapshot",
+        )
+        patch = Proposal(
+            verb=Verb.PATCH,
+            target=f.resource,
+            parameters={"patch_type": "merge", "patch": {"spec": allow}},
+            rationale=f"allow the denied traffic while keeping {f.resource} in place",
+            verification="callers' connections succeed, error ratio < 1%",
+            undo="restore the policy's previous rules",
+        )
+        score = 0.75 + (0.1 if blocked else 0.05 * callers_any(findings))
+        out.append(
+            Candidate(
+                f.resource,
+                Category.NETWORK_ISSUE,
+                score,
+                headline,
+                [i] + blocked,
+                [delete, patch],
             )
-            out.append(
-                Candidate(
-                    f.resource,
-                    Category.NETWORK_ISSUE,
-                    0.75 + 0.05 * bool(callers_any(findings)),
-                    f.summary,
-                    [i],
-                    [prop],
-                )
-            )
+        )
     return out
 
 

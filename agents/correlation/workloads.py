@@ -52,7 +52,7 @@ def workload_failures(findings: list[Finding]) -> list[Candidate]:
                     0.9 if diff else 0.75,
                     headline,
                     cited,
-                    [_undo(f.resource, r, changes)],
+                    [undo(f.resource, r, changes)],
                 )
             )
             continue
@@ -79,7 +79,8 @@ def category_of(tags: set[str], findings: list[Finding], resource: str) -> Categ
     return Category.MISCONFIGURATION
 
 
-def _undo(resource: str, rollout: Finding, changes: str) -> Proposal:
+def undo(resource: str, rollout: Finding, changes: str) -> Proposal:
+    """Roll `resource` back to the revision before the rollout `rollout` describes."""
     prev, rev = rollout.data["previous_revision"], rollout.data["revision"]
     return Proposal(
         verb=Verb.ROLLOUT_UNDO,

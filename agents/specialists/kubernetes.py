@@ -3,13 +3,13 @@ analyzers over it. Independent of the other specialists (runs in its own thread)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from agents.analyzers.config_refs import analyze_config_refs
 from agents.analyzers.deployments import analyze_deployments
 from agents.analyzers.network_policies import analyze_network_policies
 from agents.analyzers.nodes import analyze_nodes
-from agents.analyzers.objects import meta, pod_owner_ref, pod_ready
+from agents.analyzers.objects import meta, parse_time, pod_owner_ref, pod_ready
 from agents.analyzers.pods import analyze_pods
 from agents.analyzers.quotas import analyze_quotas
 from agents.analyzers.rollouts import analyze_rollout
@@ -19,6 +19,7 @@ from agents.specialists.scope import call, namespaces
 from agents.tools.base import Tool
 
 MAX_ROLLOUTS = 15
+RECENT_ROLLOUT = timedelta(hours=2)  # a change this recent is a suspect
 
 
 def collect(incident: Incident, tools: list[Tool], question: str | None = None) -> list[Finding]:
@@ -52,6 +53,7 @@ def _collect_namespace(incident: Incident, tools: list[Tool], ns: str | None) ->
         if f"Deployment/{meta(d).get('namespace')}/{meta(d).get('name')}" in troubled
         or meta(d).get("name") in (incident.workload, incident.service)
         or not _all_ready(d, pods)
+        or _recent_rollout(d, replicasets, now)
     ]
     for d in wanted[:MAX_ROLLOUTS]:
         m = meta(d)
@@ -90,6 +92,19 @@ def _all_ready(deployment: dict, pods: list[dict]) -> bool:
     mine = [p for p in pods if pod_owner_ref(p) == ref]
     want = (deployment.get("spec") or {}).get("replicas")
     return bool(mine) and all(pod_ready(p) for p in mine) and (want is None or len(mine) >= want)
+
+
+def _recent_rollout(deployment: dict, replicasets: list[dict], now: datetime) -> bool:
+    """True when the Deployment's newest ReplicaSet was created within RECENT_ROLLOUT."""
+    name, ns = meta(deployment).get("name"), meta(deployment).get("namespace")
+    created = [
+        parse_time(meta(rs).get("creationTimestamp"))
+        for rs in replicasets
+        if meta(rs).get("namespace") == ns
+        and any(o.get("name") == name for o in meta(rs).get("ownerReferences") or [])
+    ]
+    newest = max((c for c in created if c is not None), default=None)
+    return newest is not None and now - newest <= RECENT_ROLLOUT
 
 
 def _empty(key: str):
