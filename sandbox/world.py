@@ -29,12 +29,15 @@ from sandbox.controllers.deployments import DeploymentController, revision, temp
 from sandbox.controllers.endpoints import service_healthy, sync_endpoints
 from sandbox.controllers.kubelet import Kubelet, PodInfo, config_error, config_refs
 from sandbox.controllers.quota import QuotaBook
-from sandbox.controllers.replicasets import PodNamer, reconcile_replicaset
+from sandbox.controllers.replicasets import (
+    PodNamer,
+    reconcile_replicaset,
+    write_replicaset_status,
+)
 from sandbox.controllers.scheduler import Scheduler, node_ready
 from sandbox.fault_tracker import FaultTracker
 from sandbox.faults import RefError, parse_ref
 from sandbox.scenario_model import Scenario
-from sandbox.selectors import LabelSelector
 from sandbox.series import Series
 from sandbox.store import NotFound, ObjectStore
 from sandbox.timeshift import fmt_ts, parse_ts, shift_log, shift_tree
@@ -45,6 +48,7 @@ Obj = dict[str, Any]
 __all__ = ["BadRequest", "World"]
 
 _MAX_PASSES = 12
+_DEBUG = False
 _DEFAULT_AGE = 86400.0  # objects without a creationTimestamp have existed for a day
 _DERIVED_AGE = 3600.0  # ReplicaSets the sandbox derives at start were rolled out an hour ago
 
@@ -66,6 +70,7 @@ class World:
         self._pods: dict[str, PodInfo] = {}
         self._refs: dict[str, list] = {}
         self._sched_msg: dict[str, str] = {}
+        self._requests: dict[str, dict[str, float]] = {}
         self._known_owners: set[tuple[str, str, str]] = set()
         self._synced_rv: str | None = None
         self._wake = math.inf
@@ -152,6 +157,8 @@ class World:
         for _ in range(_MAX_PASSES):
             before = self.store.resource_version
             self._pass(now)
+            if _DEBUG:
+                print("pass", int(self.store.resource_version) - int(before))
             if self.store.resource_version == before:
                 break
         self._synced_rv = self.store.resource_version
@@ -181,6 +188,7 @@ class World:
         self._pods.pop(uid, None)
         self._refs.pop(uid, None)
         self._sched_msg.pop(uid, None)
+        self._requests.pop(uid, None)
         self.faults.forget(uid)
 
     def _create_pod(self, pod: Obj, now: float) -> None:
@@ -234,6 +242,7 @@ class World:
                 self._known_owners.add(("ReplicaSet", ns, rs["metadata"]["name"]))
         # ReplicaSets -> Pods.
         quota = QuotaBook(store, store.list("Pod"))
+        failures: dict[tuple[str, str], str] = {}
         for rs in store.list("ReplicaSet"):
             md = rs["metadata"]
             self._known_owners.add(("ReplicaSet", md.get("namespace", "default"), md["name"]))
@@ -249,16 +258,21 @@ class World:
                 delete_pod=self._delete_pod,
                 created=self._created,
                 now=now,
+                failures=failures,
             )
         self.events.quiet = False
         # Scheduler and kubelets.
         pods = store.list("Pod")
-        scheduler = Scheduler(store.list("Node"))
+        scheduler = Scheduler(store.list("Node"), self._requests)
         for pod in pods:
             scheduler.place(pod)
         for pod in pods:
             self._kubelet(pod, scheduler, now)
         # Status that follows the Pods.
+        for rs in store.list("ReplicaSet"):
+            md = rs["metadata"]
+            key = (md.get("namespace", "default"), md["name"])
+            write_replicaset_status(rs, pods_of(rs), failures.get(key), store, now)
         for dep in deployments:
             ns, name = dep["metadata"].get("namespace", "default"), dep["metadata"]["name"]
             self.deployments.write_status(dep, by_dep[(ns, name)], pods_of, now)
@@ -298,12 +312,12 @@ class World:
             selector = (svc.get("spec") or {}).get("selector")
             if not selector:
                 continue
-            sel = LabelSelector.from_match(selector)
+            items = [(k, str(v)) for k, v in selector.items()]
             ns = svc["metadata"].get("namespace", "default")
             matching = [
                 p
                 for p in by_ns.get(ns, ())
-                if sel is None or sel.matches(p["metadata"].get("labels") or {})
+                if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in items)
             ]
             sync_endpoints(self.store, svc, matching, stamp)
 

@@ -26,10 +26,11 @@ REVISION = "deployment.kubernetes.io/revision"
 
 def template_key(template: Obj | None) -> str:
     """A Pod template compared the way the controller compares them: without pod-template-hash."""
-    t = jcopy(template or {})
-    labels = (t.get("metadata") or {}).get("labels")
-    if isinstance(labels, dict):
-        labels.pop(HASH_LABEL, None)
+    t = dict(template or {})
+    md = t.get("metadata")
+    if isinstance(md, dict) and isinstance(md.get("labels"), dict) and HASH_LABEL in md["labels"]:
+        labels = {k: v for k, v in md["labels"].items() if k != HASH_LABEL}
+        t["metadata"] = {**md, "labels": labels}
     return json.dumps(t, sort_keys=True, separators=(",", ":"))
 
 
@@ -66,18 +67,20 @@ class DeploymentController:
     def __init__(self, store: ObjectStore, events: EventRecorder) -> None:
         self.store = store
         self.events = events
-        self._keys: dict[str, tuple[str, str]] = {}  # uid/rv cache of template keys
+        self._keys: dict[str, tuple[Any, int, str]] = {}  # template object, generation, key
         self.alias: dict[tuple[str, str], tuple[str, str]] = {}  # (ns, dep) -> (key, rs name)
 
     def _key(self, obj: Obj) -> str:
         md = obj["metadata"]
         cache_id = f"{obj['kind']}/{md.get('namespace')}/{md['name']}"
-        rv = md.get("resourceVersion", "")
+        template = (obj.get("spec") or {}).get("template")
+        generation = md.get("generation", 0)
         hit = self._keys.get(cache_id)
-        if hit and hit[0] == rv and rv:
-            return hit[1]
-        key = template_key((obj.get("spec") or {}).get("template"))
-        self._keys[cache_id] = (rv, key)
+        # Writers replace objects (a new template dict) or bump generation on spec changes.
+        if hit and hit[0] is template and hit[1] == generation:
+            return hit[2]
+        key = template_key(template)
+        self._keys[cache_id] = (template, generation, key)
         return key
 
     def current(self, dep: Obj, rses: list[Obj]) -> Obj | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sandbox.quantity import QuantityError, parse_quantity
@@ -46,70 +46,97 @@ def _tolerated(taint: Obj, tolerations: list[Obj]) -> bool:
 
 
 @dataclass
-class Scheduler:
-    """One pass of scheduling: knows the Nodes and what is already placed on them."""
+class _Node:
+    name: str
+    labels: dict[str, Any]
+    taints: list[Obj]
+    unschedulable: bool
+    alloc: dict[str, float]
 
-    nodes: list[Obj]
-    used: dict[str, dict[str, float]] = field(default_factory=dict)
+
+def _node_view(node: Obj) -> _Node:
+    taints = list((node.get("spec") or {}).get("taints") or [])
+    if not node_ready(node):
+        taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
+    alloc = {}
+    for r, raw in ((node.get("status") or {}).get("allocatable") or {}).items():
+        if r in ("cpu", "memory", "pods"):
+            with contextlib.suppress(QuantityError):
+                alloc[r] = parse_quantity(raw)
+    return _Node(
+        node["metadata"]["name"],
+        node["metadata"].get("labels") or {},
+        [t for t in taints if t.get("effect") in ("NoSchedule", "NoExecute")],
+        bool((node.get("spec") or {}).get("unschedulable")),
+        alloc,
+    )
+
+
+class Scheduler:
+    """One pass of scheduling: knows the Nodes and what is already placed on them.
+
+    `requests` caches each Pod's summed requests by uid across passes (Pod specs do not change).
+    """
+
+    def __init__(self, nodes: list[Obj], requests: dict[str, dict[str, float]] | None = None):
+        self.nodes = [_node_view(n) for n in nodes]
+        self.used: dict[str, list[float]] = {n.name: [0.0, 0.0, 0.0] for n in self.nodes}
+        self._requests = requests if requests is not None else {}
+
+    def _req(self, pod: Obj) -> dict[str, float]:
+        uid = pod["metadata"].get("uid", "")
+        req = self._requests.get(uid)
+        if req is None:
+            req = self._requests[uid] = pod_requests(pod.get("spec") or {})
+        return req
 
     def place(self, pod: Obj) -> None:
         """Count an already scheduled Pod against its Node."""
         node = (pod.get("spec") or {}).get("nodeName")
         if node:
-            u = self.used.setdefault(node, {"cpu": 0.0, "memory": 0.0, "pods": 0.0})
-            req = pod_requests(pod.get("spec") or {})
-            u["cpu"] += req["cpu"]
-            u["memory"] += req["memory"]
-            u["pods"] += 1
+            u = self.used.setdefault(node, [0.0, 0.0, 0.0])
+            req = self._req(pod)
+            u[0] += req["cpu"]
+            u[1] += req["memory"]
+            u[2] += 1
 
     def schedule(self, pod: Obj) -> tuple[str | None, str]:
         """(node name, "") when the Pod fits somewhere, else (None, the FailedScheduling message)."""
         spec = pod.get("spec") or {}
         selector = spec.get("nodeSelector") or {}
         tolerations = spec.get("tolerations") or []
-        req = pod_requests(spec)
+        req = self._req(pod)
         reasons: Counter[str] = Counter()
         best: tuple[float, str] | None = None
         for node in self.nodes:
-            name = node["metadata"]["name"]
-            labels = node["metadata"].get("labels") or {}
-            taints = list((node.get("spec") or {}).get("taints") or [])
-            if not node_ready(node):
-                taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
-            if (node.get("spec") or {}).get("unschedulable"):
+            if node.unschedulable:
                 reasons["node(s) were unschedulable"] += 1
                 continue
-            if any(str(labels.get(k)) != str(v) for k, v in selector.items()):
+            if selector and any(str(node.labels.get(k)) != str(v) for k, v in selector.items()):
                 reasons["node(s) didn't match Pod's node affinity/selector"] += 1
                 continue
-            bad = [
-                t
-                for t in taints
-                if t.get("effect") in ("NoSchedule", "NoExecute") and not _tolerated(t, tolerations)
-            ]
+            bad = [t for t in node.taints if not _tolerated(t, tolerations)]
             if bad:
                 t = bad[0]
                 reasons[
                     f"node(s) had untolerated taint {{{t.get('key')}: {t.get('value', '')}}}"
                 ] += 1
                 continue
-            alloc = (node.get("status") or {}).get("allocatable") or {}
-            u = self.used.get(name, {"cpu": 0.0, "memory": 0.0, "pods": 0.0})
+            u = self.used.get(node.name, [0.0, 0.0, 0.0])
             short = False
-            for r, label in (("cpu", "Insufficient cpu"), ("memory", "Insufficient memory")):
-                if r in alloc and req[r] > 0:
-                    try:
-                        if u[r] + req[r] > parse_quantity(alloc[r]) + 1e-9:
-                            reasons[label] += 1
-                            short = True
-                    except QuantityError:
-                        pass
-            if "pods" in alloc and u["pods"] + 1 > float(alloc["pods"]):
+            for i, r, label in (
+                (0, "cpu", "Insufficient cpu"),
+                (1, "memory", "Insufficient memory"),
+            ):
+                if r in node.alloc and req[r] > 0 and u[i] + req[r] > node.alloc[r] + 1e-9:
+                    reasons[label] += 1
+                    short = True
+            if "pods" in node.alloc and u[2] + 1 > node.alloc["pods"]:
                 reasons["Too many pods"] += 1
                 short = True
             if short:
                 continue
-            score = (u["pods"], name)
+            score = (u[2], node.name)
             if best is None or score < best:
                 best = score
         if best is not None:
