@@ -16,6 +16,7 @@ from approvals.resources import KubeRequestError, KubeResources, Obj, Ref
 from approvals.verbs import drain_pods
 
 CheckFn = Callable[[], list[Check]]
+NAMESPACE_WIDE = frozenset({"ResourceQuota", "LimitRange", "NetworkPolicy"})
 
 
 def _ready(pod: Obj) -> bool:
@@ -125,12 +126,97 @@ def exists_checks(kube: KubeResources, ref: Ref) -> list[Check]:
     return [Check(name=f"{ref} exists", ok=ok, detail="not found")]
 
 
+def _references(template: Obj, kind: str, name: str) -> bool:
+    """Whether a pod template uses a ConfigMap, Secret or PVC of that name."""
+    spec = template.get("spec") or {}
+    key = {"ConfigMap": "configMap", "Secret": "secret"}.get(kind)
+    for v in spec.get("volumes") or []:
+        if (
+            kind == "PersistentVolumeClaim"
+            and (v.get("persistentVolumeClaim") or {}).get("claimName") == name
+        ):
+            return True
+        if key and (
+            (v.get(key) or {}).get("name") == name or (v.get(key) or {}).get("secretName") == name
+        ):
+            return True
+    ref_key = {"ConfigMap": "configMapKeyRef", "Secret": "secretKeyRef"}.get(kind)
+    env_key = {"ConfigMap": "configMapRef", "Secret": "secretRef"}.get(kind)
+    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        for e in c.get("env") or []:
+            if ref_key and ((e.get("valueFrom") or {}).get(ref_key) or {}).get("name") == name:
+                return True
+        for e in c.get("envFrom") or []:
+            if env_key and (e.get(env_key) or {}).get("name") == name:
+                return True
+    return False
+
+
+def related_workloads(kube: KubeResources, ref: Ref) -> list[Ref]:
+    """The Deployments whose health shows whether a change to `ref` worked.
+
+    A Service's backends; the users of a ConfigMap, Secret or PVC; every Deployment of the
+    namespace for namespace-wide objects (quotas, limit ranges, network policies).
+    """
+    if not ref.namespace or ref.kind in ("Deployment", "StatefulSet", "DaemonSet", "Pod"):
+        return []
+    out = []
+    svc = kube.get_or_none(ref) if ref.kind == "Service" else None
+    selector = ((svc or {}).get("spec") or {}).get("selector") or {}
+    for d in kube.list("Deployment", ref.namespace):
+        template = (d.get("spec") or {}).get("template") or {}
+        labels = (template.get("metadata") or {}).get("labels") or {}
+        if (d.get("spec") or {}).get("replicas", 1) == 0:
+            continue
+        if ref.kind == "Service":
+            hit = bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+        elif ref.kind in ("ConfigMap", "Secret", "PersistentVolumeClaim"):
+            hit = _references(template, ref.kind, ref.name)
+        else:
+            hit = ref.kind in NAMESPACE_WIDE
+        if hit:
+            out.append(Ref.of(d))
+    return out
+
+
+def waiting_for_node(kube: KubeResources, node: Obj) -> list[Ref]:
+    """Deployments pinned to nodes like this one, or with Pending Pods it could take."""
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    out: set[Ref] = set()
+    # Workloads pinned to nodes like this one (their Pods may already be scheduled here).
+    for d in kube.list("Deployment", None):
+        tspec = ((d.get("spec") or {}).get("template") or {}).get("spec") or {}
+        selector = tspec.get("nodeSelector") or {}
+        if selector and all(labels.get(k) == v for k, v in selector.items()):
+            out.add(Ref.of(d))
+    for pod in kube.list("Pod", None):
+        spec = pod.get("spec") or {}
+        if spec.get("nodeName") or (pod.get("status") or {}).get("phase") != "Pending":
+            continue
+        if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
+            continue
+        ns = (pod.get("metadata") or {}).get("namespace")
+        for o in (pod.get("metadata") or {}).get("ownerReferences") or []:
+            if o.get("kind") != "ReplicaSet":
+                continue
+            rs = kube.get_or_none(Ref("ReplicaSet", ns, o["name"])) or {}
+            for d in (rs.get("metadata") or {}).get("ownerReferences") or []:
+                if d.get("kind") == "Deployment":
+                    out.add(Ref("Deployment", ns, d["name"]))
+    return sorted(out, key=str)
+
+
 def health_checks(kube: KubeResources, ref: Ref) -> list[Check]:
-    """The health of one resource as SCENARIOS.md defines it, whatever its kind."""
+    """The health of one resource as SCENARIOS.md defines it, whatever its kind.
+
+    For configuration-like objects, the workloads that depend on them must be healthy too:
+    that is what a fix to a quota or a ConfigMap is for.
+    """
     if ref.kind in ("Deployment", "StatefulSet", "DaemonSet"):
         return workload_checks(kube, ref)
+    related = [c for w in related_workloads(kube, ref) for c in workload_checks(kube, w)]
     if ref.kind == "Service":
-        return service_checks(kube, ref)
+        return service_checks(kube, ref) + related
     if ref.kind == "Node":
         node = kube.get_or_none(ref) or {}
         return node_checks(
@@ -139,7 +225,7 @@ def health_checks(kube: KubeResources, ref: Ref) -> list[Check]:
             cordoned=bool((node.get("spec") or {}).get("unschedulable")),
             drained=False,
         )
-    return exists_checks(kube, ref)
+    return exists_checks(kube, ref) + related
 
 
 def after_apply(kube: KubeResources, record: ExecutionRecord) -> CheckFn:
@@ -150,10 +236,16 @@ def after_apply(kube: KubeResources, record: ExecutionRecord) -> CheckFn:
         before = record.snapshot.get(str(ref)) or {}
         uid = (before.get("metadata") or {}).get("uid")
         return lambda: gone_checks(kube, ref, uid)
-    if prop.verb in (Verb.CORDON, Verb.UNCORDON, Verb.DRAIN):
-        cordoned = prop.verb != Verb.UNCORDON
+    if prop.verb in (Verb.CORDON, Verb.DRAIN):
         drained = prop.verb == Verb.DRAIN
-        return lambda: node_checks(kube, ref, cordoned=cordoned, drained=drained)
+        return lambda: node_checks(kube, ref, cordoned=True, drained=drained)
+    if prop.verb == Verb.UNCORDON:
+        # Decided once, from the before-state: the workloads this node was being waited for.
+        waiting = waiting_for_node(kube, record.snapshot.get(str(ref)) or {})
+        return lambda: (
+            node_checks(kube, ref, cordoned=False, drained=False)
+            + [c for w in waiting for c in workload_checks(kube, w)]
+        )
     return lambda: health_checks(kube, ref)
 
 

@@ -21,7 +21,7 @@ def test_demo_runs_one_incident_from_trigger_to_verified_fix() -> None:
     out = result.output
     assert result.exit_code == 0, out
     assert "kubectl --kubeconfig" in out  # commands the user can try
-    assert "diagnosis" in out and "DATABASE_URL" in out
+    assert "root cause: Deployment/shop/checkout-api" in out and "DATABASE_URL" in out
     assert "--- Deployment/shop/checkout-api (before)" in out  # the proposal's diff
     assert "dry run accepted" in out
     assert "auto-approving" in out  # stdin is not a terminal here
