@@ -278,8 +278,8 @@ LIVE: dict[str, tuple[list[str], str, list[str] | None]] = {
         None,
     ),
     "collector-quota-exhausted": (
-        ["get", "replicasets", "-n", "ingest", "-o", "yaml"],
-        r"exceeded quota:\s+compute-quota",
+        ["get", "events", "-n", "ingest"],
+        r"FailedCreate .*exceeded quota: compute-quota",
         [
             "patch",
             "resourcequota",
