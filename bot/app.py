@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from slack_bolt import App
 
 from approvals.store import StateStore, open_store
+from bot.approval_flow import ApprovalFlow
+from bot.approval_slack import SlackApprovals
 from bot.incidents import IncidentService, Investigator, engine_investigator, web_client
 from bot.listeners import actions, commands, mentions
 from bot.metrics import BotMetrics
@@ -34,10 +36,16 @@ class Bot:
     app: App
     pagerduty: PagerDutyReceiver
     alertmanager: AlertmanagerReceiver
+    approvals: SlackApprovals
+
+    def start_background(self) -> None:
+        """Start the timers: kill-switch deadlines and approval expiry (long-running modes)."""
+        self.approvals.start()
 
     def close(self, wait: bool = True) -> None:
-        """Let background investigations finish (with `wait`) and close the store."""
+        """Let background investigations finish (with `wait`), stop the timers, close stores."""
         self.service.shutdown(wait=wait)
+        self.approvals.close()
         self.store.close()
 
 
@@ -81,9 +89,11 @@ def build_bot(
         request_verification_enabled=verify_requests,
         process_before_response=process_before_response,
     )
+    approvals = SlackApprovals(ApprovalFlow(settings), service)
+    service.proposal_hook = approvals.proposal_reply
     commands.register(app, service, store)
     mentions.register(app, service)
-    actions.register(app, store)
+    actions.register(app, approvals)
     return Bot(
         settings=settings,
         store=store,
@@ -92,4 +102,5 @@ def build_bot(
         app=app,
         pagerduty=PagerDutyReceiver(settings, service, store, metrics),
         alertmanager=AlertmanagerReceiver(settings, service, store, metrics),
+        approvals=approvals,
     )

@@ -40,6 +40,10 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[ProgressEvent], None]
+# (record, index, proposal) -> (reply blocks, awaits a person, what to run once posted)
+ProposalHook = Callable[
+    [IncidentRecord, int, Any], tuple[list[dict[str, Any]], bool, Callable[[], None] | None]
+]
 
 
 class Investigator(Protocol):
@@ -122,6 +126,8 @@ class _Round:
     diagnosis_posted: bool = False
     proposals_posted: int = 0
     unposted: list[str] = field(default_factory=list)
+    awaiting: bool = False
+    after: list[Callable[[], None]] = field(default_factory=list)
 
 
 class IncidentService:
@@ -146,6 +152,8 @@ class IncidentService:
         # a thread left running after it returns would be frozen with the function.
         self.inline = inline
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="investigation")
+        # Set by the approvals wiring (bot.app): renders proposals through the gate.
+        self.proposal_hook: ProposalHook | None = None
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop accepting work; with `wait`, let running investigations finish."""
@@ -323,7 +331,16 @@ class IncidentService:
     def _post_proposal(self, rnd: _Round, proposal: Any) -> None:
         index = rnd.proposals_posted
         rnd.proposals_posted += 1
-        self._post(rnd, blocks.proposal_blocks(rnd.record.id, index, proposal), proposal.kubectl())
+        blocks_, awaiting, then = blocks.proposal_blocks(rnd.record.id, index, proposal), True, None
+        if self.proposal_hook is not None:
+            try:
+                blocks_, awaiting, then = self.proposal_hook(rnd.record, index, proposal)
+            except Exception:  # the proposal must reach the thread even if the gate broke
+                log.exception("approval gate failed on proposal %d of %s", index, rnd.record.id)
+        rnd.awaiting = rnd.awaiting or awaiting
+        if then is not None:
+            rnd.after.append(then)
+        self._post(rnd, blocks_, proposal.kubectl())
 
     def _finish(self, rnd: _Round, result: InvestigationResult) -> None:
         with rnd.lock:
@@ -335,9 +352,12 @@ class IncidentService:
                 self._post_proposal(rnd, proposal)
             if rnd.unposted:
                 self._post_consolidated(rnd)
-            status = "awaiting approval" if result.proposals else "diagnosed"
+            status = "awaiting approval" if rnd.awaiting else "diagnosed"
             done = max(rnd.record.done, len(rnd.specialists_posted))
             self.set_status(rnd.record.id, status, done=done, findings=result.findings)
+            after, rnd.after = rnd.after, []
+        for run in after:  # auto-mode fixes: after the thread says what they are
+            run()
 
     def _post(self, rnd: _Round, blocks_: list[dict[str, Any]], summary: str) -> None:
         record = rnd.record

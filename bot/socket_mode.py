@@ -20,6 +20,7 @@ def run_socket_mode(settings: Settings) -> None:
             "connections:write under Basic Information > App-Level Tokens"
         )
     bot = build_bot(settings, verify_requests=False)
+    bot.start_background()  # kill-switch deadlines and approval expiry
     try:
         SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()
     finally:

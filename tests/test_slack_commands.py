@@ -109,7 +109,7 @@ def test_a_missing_signature_gets_401(harness):
     assert resp.status_code == 401
 
 
-def test_a_button_press_is_recorded_for_the_approval_gate(harness, slack):
+def test_a_press_on_a_proposal_the_gate_never_saw_is_recorded_and_changes_nothing(harness, slack):
     _seed(harness.bot.store, "inc-btn")
     resp = harness.press("approve", button_value("inc-btn", 0), channel="C123", message_ts="1.5")
     assert resp.status_code == 200
@@ -117,7 +117,9 @@ def test_a_button_press_is_recorded_for_the_approval_gate(harness, slack):
     [press] = harness.bot.store.presses("inc-btn")
     assert (press.action_id, press.proposal_index, press.user) == ("approve", 0, "U222")
     respond = slack.wait_for(lambda: slack.calls_of("respond"))
-    assert "Recorded your approval of fix #1" in respond[0].args["text"]
+    assert "has no proposal #1 awaiting a decision" in respond[0].args["text"]
+    assert respond[0].args["response_type"] == "ephemeral"
+    assert not slack.calls_of("chat.update")
 
 
 def test_a_button_for_an_unknown_incident_says_so(harness, slack):

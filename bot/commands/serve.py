@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from approvals.policy import PolicyError
 from approvals.store import StoreError
 from bot.app import BotConfigError
 from bot.settings import Settings
@@ -29,7 +30,7 @@ def register(cli: click.Group) -> None:
                 run_socket_mode(settings)
             else:
                 _serve_http(settings, host, port)
-        except (BotConfigError, StoreError) as e:
+        except (BotConfigError, StoreError, PolicyError) as e:
             raise click.ClickException(str(e)) from e
 
 
@@ -40,6 +41,8 @@ def _serve_http(settings: Settings, host: str, port: int) -> None:
     from bot.http import create_http_app
 
     bot = build_bot(settings)
+    # Kill-switch deadlines and approval expiry fire from this process while it serves.
+    bot.start_background()
     click.echo(f"sre-bot: serving Slack events and webhooks on http://{host}:{port}", err=True)
     try:
         uvicorn.run(create_http_app(bot), host=host, port=port, log_level="info")

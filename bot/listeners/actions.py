@@ -1,59 +1,51 @@
-"""Approve / Reject buttons on a proposal.
+"""Buttons and the rejection modal: Approve / Reject on a proposal, Keep fix / Roll back now.
 
-The approval gate (approvals issue) owns what a press does. Until it lands, a press is acked,
-checked against the stored incident (so buttons keep working after a restart) and recorded in
-the store for the gate to pick up. Replace `record_press` here when the gate arrives.
+Each press is acked at once; `SlackApprovals` (the gate, executor and kill switch) decides what
+it does. Work that touches the cluster runs in a lazy listener, after the ack.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from approvals.store import ButtonPress, StateStore
+from bot import approval_blocks as ab
+from bot.approval_slack import SlackApprovals
 
 
-def register(app: App, store: StateStore) -> None:
-    """Attach the approve/reject action handlers."""
+def _ephemeral(respond: Respond):
+    def reply(text: str) -> None:
+        respond(response_type="ephemeral", replace_original=False, text=text)
 
-    def record_press(
-        ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond
-    ) -> None:
+    return reply
+
+
+def register(app: App, approvals: SlackApprovals) -> None:
+    """Attach the button and modal handlers."""
+
+    def ack_only(ack: Ack) -> None:
         ack()
-        try:
-            value = json.loads(action.get("value") or "{}")
-            incident_id, index = str(value["incident_id"]), int(value["proposal"])
-        except (ValueError, KeyError, TypeError):
-            respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text=":x: This button carries no incident.",
-            )
-            return
-        if store.get_incident(incident_id) is None:
-            respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text=f":x: Incident `{incident_id}` is unknown to this bot (was its store reset?).",
-            )
-            return
-        user = (body.get("user") or {}).get("id")
-        store.record_press(
-            ButtonPress(
-                incident_id=incident_id,
-                action_id=action["action_id"],
-                proposal_index=index,
-                user=user,
-            )
-        )
-        verb = "approval" if action["action_id"] == "approve" else "rejection"
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text=f"Recorded your {verb} of fix #{index + 1} for `{incident_id}`.",
-        )
 
-    app.action("approve")(record_press)
-    app.action("reject")(record_press)
+    def approve(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        approvals.approve(body, action, _ephemeral(respond))
+
+    def reject(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        # The modal needs the trigger_id, which Slack honours for 3 seconds only: not lazy.
+        approvals.open_reject(body, action, _ephemeral(respond))
+
+    def keep(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        approvals.keep(body, action, _ephemeral(respond))
+
+    def roll_back(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        approvals.roll_back(body, action, _ephemeral(respond))
+
+    def rejected(body: dict[str, Any], view: dict[str, Any]) -> None:
+        approvals.reject_submitted(body, view)
+
+    app.action(ab.APPROVE)(ack=ack_only, lazy=[approve])
+    app.action(ab.REJECT)(reject)
+    app.action(ab.KEEP)(ack=ack_only, lazy=[keep])
+    app.action(ab.ROLL_BACK)(ack=ack_only, lazy=[roll_back])
+    app.view(ab.REJECT_MODAL)(ack=ack_only, lazy=[rejected])

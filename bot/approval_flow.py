@@ -1,0 +1,230 @@
+"""The approval loop without Slack: gate -> executor -> kill switch, shared by Slack and the CLI.
+
+`ApprovalFlow` owns the gate, the audit log and the kill switch on the bot's SQLite file
+(`SRE_BOT_STORE`), so any process on that file (a restarted bot, another replica, the CLI)
+sees the same requests and deadlines. It decides nothing itself: the policy does (`approvals/`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from agents.models import Proposal
+from agents.redact import redact
+from approvals.audit import AuditEvent, SQLiteAuditLog
+from approvals.executor import ExecutionError, Executor
+from approvals.gate import ApprovalRequest, Decision, Gate, Route
+from approvals.killswitch import ArmedFix, KillSwitch, Notify
+from approvals.models import DryRunResult, ExecutionEvent, ExecutionRecord
+from approvals.policy import ApprovalPolicy, load_policy
+from approvals.store import StoreError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ApiFactory = Callable[[], object]
+
+
+class ApprovalFlowError(Exception):
+    """The approval loop cannot run (no cluster, no SQLite store); the message says what to set."""
+
+
+@dataclass
+class PreparedProposal:
+    """A proposal after the gate and the server-side dry run: everything its reply shows."""
+
+    request: ApprovalRequest
+    dry_run: DryRunResult | None
+    diff: str
+    dry_run_error: str | None = None
+    why_refused: str | None = None
+
+    @property
+    def route(self) -> Route:
+        """What the policy made of the proposal."""
+        return self.request.route
+
+
+@dataclass
+class Execution:
+    """The outcome of running an approved proposal: armed under the kill switch, or an error."""
+
+    fix: ArmedFix | None
+    error: str | None = None
+
+
+def sqlite_path(store_url: str) -> Path:
+    """The SQLite file behind `SRE_BOT_STORE`; the gate and the kill switch share it."""
+    if not store_url.startswith("sqlite:///"):
+        raise StoreError(
+            "approvals need a SQLite store for now: set SRE_BOT_STORE=sqlite:///path/to/file.db"
+        )
+    return Path(store_url.removeprefix("sqlite:///") or "sre-bot.db")
+
+
+def cluster_api(settings: Settings) -> object:
+    """The Kubernetes ApiClient the executor changes the cluster through."""
+    from agents.tools.cluster import Cluster
+
+    return Cluster.connect(settings.kubeconfig, settings.prometheus_url).api
+
+
+class ApprovalFlow:
+    """Gate, executor and kill switch for one bot (or one terminal session)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        policy: ApprovalPolicy | None = None,
+        api_factory: ApiFactory | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        self.settings = settings
+        self.policy = policy or load_policy(settings.policy, approvers=settings.approvers)
+        self.db_path = sqlite_path(settings.store)
+        self.audit = SQLiteAuditLog(self.db_path)
+        self.gate = Gate(self.db_path, self.policy, self.audit)
+        self.notify = notify
+        self._api_factory = api_factory or (lambda: cluster_api(settings))
+        self._api: object | None = None
+        self._kill_switch: KillSwitch | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def window_seconds(self) -> int:
+        """The kill-switch window: the policy's, else `SRE_BOT_KILL_SWITCH_SECONDS`."""
+        return self.policy.kill_switch_seconds or self.settings.kill_switch_seconds
+
+    # -- the cluster side, built on first use (the bot starts without touching the cluster) --
+
+    def _cluster(self) -> object:
+        with self._lock:
+            if self._api is None:
+                try:
+                    self._api = self._api_factory()
+                except Exception as e:  # ClusterConfigError and friends: say what to set
+                    raise ApprovalFlowError(f"no cluster to change: {e}") from e
+            return self._api
+
+    def executor(self, incident_id: str | None = None) -> Executor:
+        """An executor whose steps (dry run, snapshot, apply, verify) go to the audit log."""
+        hook = self._audit_hook(incident_id) if incident_id else None
+        return Executor(self._cluster(), audit=hook)  # type: ignore[arg-type]
+
+    @property
+    def kill_switch(self) -> KillSwitch:
+        """The kill switch on the shared SQLite file (built with the cluster connection)."""
+        if self._kill_switch is None:
+            executor = self.executor()
+            with self._lock:
+                if self._kill_switch is None:
+                    self._kill_switch = KillSwitch(
+                        self.db_path, executor, audit=self.audit, notify=self._tell
+                    )
+        return self._kill_switch
+
+    def _tell(self, fix: ArmedFix) -> None:
+        if self.notify is not None:
+            try:
+                self.notify(fix)
+            except Exception:  # a Slack outage must not stop the sweeper
+                log.exception("could not report fix %s (%s)", fix.id, fix.state)
+
+    def _audit_hook(self, incident_id: str) -> Callable[[ExecutionEvent], None]:
+        def hook(event: ExecutionEvent) -> None:
+            detail = event.model_dump(mode="json", exclude={"at", "kind"})
+            self.audit.append(
+                AuditEvent(
+                    incident_id=incident_id,
+                    action=f"execution.{event.kind}",
+                    actor=event.approved_by or "sre-bot",
+                    detail=detail,
+                )
+            )
+
+        return hook
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def prepare(
+        self, incident_id: str, index: int, proposal: Proposal, *, requested_by: str | None
+    ) -> PreparedProposal:
+        """Dry-run the proposal on the server, then open its request under the policy."""
+        dry: DryRunResult | None = None
+        diff, error, labels = "", None, None
+        try:
+            dry, snapshot, diff = self.executor().dry_run(proposal)
+            target = snapshot.get(proposal.target) or {}
+            labels = (target.get("metadata") or {}).get("labels") or None
+        except (ExecutionError, ApprovalFlowError) as e:
+            error = str(e)
+        request = self.gate.submit(
+            incident_id, index, proposal, requested_by=requested_by, target_labels=labels
+        )
+        why = None
+        if request.route == Route.REFUSED:
+            protected = self.policy.is_protected(proposal.target, labels)
+            why = "the target is protected" if protected else "the target is observe-only"
+        return PreparedProposal(
+            request=request, dry_run=dry, diff=redact(diff), dry_run_error=error, why_refused=why
+        )
+
+    def decide(
+        self,
+        request_id: str,
+        user: str,
+        *,
+        approve: bool,
+        user_groups: list[str] | None = None,
+        reason: str | None = None,
+    ) -> Decision:
+        """Record one press (the gate's compare-and-set makes exactly one of them fresh)."""
+        return self.gate.decide(
+            request_id, user, approve=approve, user_groups=user_groups, reason=reason
+        )
+
+    def execute(self, request: ApprovalRequest, approved_by: str) -> Execution:
+        """Apply an approved request and arm its kill switch. Call only on a fresh approval."""
+        try:
+            record: ExecutionRecord = self.executor(request.incident_id).execute(
+                request.proposal, approved_by=approved_by
+            )
+        except (ExecutionError, ApprovalFlowError) as e:
+            return Execution(fix=None, error=redact(str(e)))
+        fix = self.kill_switch.arm(
+            request.id,
+            request.incident_id,
+            record,
+            window_seconds=self.window_seconds,
+            confirmation=self.policy.confirmation,
+        )
+        return Execution(fix=fix)
+
+    def sweep_once(self) -> None:
+        """One pass of the timers: due kill-switch deadlines, expired approval requests."""
+        self.gate.expire_due()
+        try:
+            self.kill_switch.sweep()
+        except ApprovalFlowError as e:
+            log.debug("kill switch idle: %s", e)
+
+    def run(self, stop: threading.Event, interval: float = 0.5) -> None:
+        """Sweep until `stop` is set (the background thread of `serve`)."""
+        while not stop.is_set():
+            try:
+                self.sweep_once()
+            except Exception:  # keep sweeping: a deadline missed is worse than a log line
+                log.exception("approval sweeper pass failed")
+            stop.wait(interval)
+
+    def close(self) -> None:
+        """Close the SQLite connections."""
+        self.gate.close()
+        if self._kill_switch is not None:
+            self._kill_switch.close()
+        self.audit.close()
