@@ -24,23 +24,25 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.clock import SandboxClock
-from sandbox.controllers.common import EventRecorder, delete_quietly, owner, pod_ready
+from sandbox.controllers.common import EventRecorder, delete_quietly, owner
+from sandbox.controllers.config_refs import config_error, config_refs
 from sandbox.controllers.deployments import DeploymentController, revision, template_key
-from sandbox.controllers.endpoints import service_healthy, sync_endpoints
-from sandbox.controllers.kubelet import Kubelet, PodInfo, config_error, config_refs
+from sandbox.controllers.endpoints import sync_endpoints
+from sandbox.controllers.kubelet import Kubelet, PodInfo
 from sandbox.controllers.quota import QuotaBook
 from sandbox.controllers.replicasets import (
     PodNamer,
     reconcile_replicaset,
     write_replicaset_status,
 )
-from sandbox.controllers.scheduler import Scheduler, node_ready
+from sandbox.controllers.scheduler import Scheduler
 from sandbox.fault_tracker import FaultTracker
-from sandbox.faults import RefError, parse_ref
+from sandbox.health import is_healthy
 from sandbox.scenario_model import Scenario
 from sandbox.series import Series
-from sandbox.store import NotFound, ObjectStore
+from sandbox.store import ObjectStore
 from sandbox.timeshift import fmt_ts, parse_ts, shift_log, shift_tree
+from sandbox.triggers import trigger_payload, trigger_text
 from sandbox.world_logs import BadRequest, container_log, filter_log
 from sandbox.world_metrics import MetricBook
 
@@ -48,7 +50,6 @@ Obj = dict[str, Any]
 __all__ = ["BadRequest", "World"]
 
 _MAX_PASSES = 12
-_DEBUG = False
 _DEFAULT_AGE = 86400.0  # objects without a creationTimestamp have existed for a day
 _DERIVED_AGE = 3600.0  # ReplicaSets the sandbox derives at start were rolled out an hour ago
 
@@ -151,14 +152,13 @@ class World:
         if self.store.resource_version == self._synced_rv and now < self._wake:
             return
         with self.store.lock:
-            self._reconcile(now)
+            if self.store.resource_version != self._synced_rv or now >= self._wake:
+                self._reconcile(now)
 
     def _reconcile(self, now: float) -> None:
         for _ in range(_MAX_PASSES):
             before = self.store.resource_version
             self._pass(now)
-            if _DEBUG:
-                print("pass", int(self.store.resource_version) - int(before))
             if self.store.resource_version == before:
                 break
         self._synced_rv = self.store.resource_version
@@ -342,43 +342,9 @@ class World:
 
     def healthy(self, ref: str) -> bool:
         """SCENARIOS.md's "healthy" for a `Kind/ns/name` reference."""
-        try:
-            kind, ns, name = parse_ref(ref)
-        except RefError:
-            return False
         with self.store.lock:
             self.sync()
-            obj = self.store.find(kind, ns, name)
-            if obj is None:
-                return False
-            spec, status = obj.get("spec") or {}, obj.get("status") or {}
-            if kind == "Deployment":
-                want = spec.get("replicas", 1) if spec.get("replicas") is not None else 1
-                return want > 0 and all(
-                    status.get(k, 0) == want
-                    for k in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas")
-                )
-            if kind == "StatefulSet":
-                want = spec.get("replicas", 1) if spec.get("replicas") is not None else 1
-                return (
-                    want > 0
-                    and status.get("readyReplicas", 0) == want
-                    and status.get("updatedReplicas", want) == want
-                )
-            if kind == "DaemonSet":
-                want = status.get("desiredNumberScheduled", 0)
-                return (
-                    want > 0
-                    and status.get("numberReady", 0) == want
-                    and status.get("updatedNumberScheduled", want) == want
-                )
-            if kind == "Node":
-                return node_ready(obj)
-            if kind == "Service":
-                return service_healthy(self.store, ns, name)
-            if kind == "Pod":
-                return pod_ready(obj)
-            return True
+            return is_healthy(self.store, ref)
 
     def pod_logs(
         self,
@@ -415,32 +381,8 @@ class World:
     def trigger_payload(self) -> dict[str, Any] | str:
         """The trigger as `eval` delivers it: the webhook payload with its times shifted, or the
         slash command's text."""
-        t = self.scenario.trigger
-        if t.slash is not None:
-            return t.slash
-        return shift_tree(
-            t.alertmanager if t.alertmanager is not None else t.pagerduty, self.clock.offset
-        )
+        return trigger_payload(self.scenario, self.clock.offset)
 
     def trigger_text(self) -> str:
         """One line that says what the trigger reports."""
-        t = self.scenario.trigger
-        if t.slash is not None:
-            return t.slash
-        payload = self.trigger_payload()
-        assert isinstance(payload, dict)
-        if t.alertmanager is not None:
-            ann = payload.get("commonAnnotations") or {}
-            labels = payload.get("commonLabels") or {}
-            return str(
-                ann.get("summary")
-                or ann.get("description")
-                or labels.get("alertname")
-                or self.scenario.summary
-            )
-        incident = (payload.get("event") or {}).get("data") or {}
-        return str(incident.get("title") or incident.get("summary") or self.scenario.summary)
-
-
-# Kept importable for callers that catch it alongside the store's errors.
-NotFoundError = NotFound
+        return trigger_text(self.scenario, self.clock.offset)

@@ -10,31 +10,20 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.controllers.backoff import (
+    BACKOFFS,
+    RUN_SECONDS,
+    attempt_at,
+    attempt_start,
+    human_backoff,
+)
 from sandbox.controllers.common import EventRecorder, stable_hash
+from sandbox.controllers.kubelet_events import pull_error, record_pod_events
 from sandbox.fault_tracker import PodEffect
 from sandbox.store import ObjectStore
 from sandbox.timeshift import fmt_ts
 
 Obj = dict[str, Any]
-RUN_SECONDS = 3.0  # how long a crashing container lives before it exits
-_BACKOFFS = [min(10.0 * 2**k, 300.0) for k in range(6)]
-_STARTS = [0.0]
-for _b in _BACKOFFS[:-1]:
-    _STARTS.append(_STARTS[-1] + RUN_SECONDS + _b)
-
-
-def attempt_start(k: int) -> float:
-    """Seconds after the first start at which attempt k starts (kubelet's 10s..300s back-off)."""
-    if k < len(_STARTS):
-        return _STARTS[k]
-    return _STARTS[-1] + (k - len(_STARTS) + 1) * (RUN_SECONDS + 300.0)
-
-
-def attempt_at(elapsed: float) -> int:
-    """The latest attempt started `elapsed` seconds after the first start."""
-    if elapsed < _STARTS[-1]:
-        return max(k for k, s in enumerate(_STARTS) if s <= max(elapsed, 0.0))
-    return len(_STARTS) - 1 + int((elapsed - _STARTS[-1]) // (RUN_SECONDS + 300.0))
 
 
 @dataclass
@@ -126,7 +115,9 @@ class Kubelet:
         if status != pod.get("status"):
             pod["status"] = status
             self.store.touch(pod)
-        self._events(pod, info, mode, step, since, state_effect, effects, now)
+        record_pod_events(
+            self.events, pod, info, mode, step, since, state_effect, effects, now, self.world_start
+        )
 
     # -- status ----------------------------------------------------------------------------
 
@@ -273,7 +264,7 @@ class Kubelet:
                 cs["state"] = {
                     "waiting": {
                         "reason": "ErrImagePull",
-                        "message": _pull_error(image, state.message if state else None),
+                        "message": pull_error(image, state.message if state else None),
                     }
                 }
             return cs
@@ -306,12 +297,12 @@ class Kubelet:
                 cs["state"] = {"running": {"startedAt": fmt_ts(since + attempt_start(k))}}
                 cs["started"] = True
             else:
-                back = int(_BACKOFFS[min(k, len(_BACKOFFS) - 1)])
+                back = int(BACKOFFS[min(k, len(BACKOFFS) - 1)])
                 cs["state"] = {
                     "waiting": {
                         "reason": "CrashLoopBackOff",
                         "message": (
-                            f"back-off {_dur(back)} restarting failed container={name} "
+                            f"back-off {human_backoff(back)} restarting failed container={name} "
                             f"pod={md['name']}_{md.get('namespace')}({md.get('uid')})"
                         ),
                     }
@@ -323,257 +314,9 @@ class Kubelet:
         cs["ready"] = kind == "ready"
         return cs
 
-    # -- events ----------------------------------------------------------------------------
-
-    def _events(
-        self,
-        pod: Obj,
-        info: PodInfo,
-        mode: tuple,
-        step: tuple | None,
-        since: float,
-        eff: PodEffect | None,
-        effects: list[PodEffect],
-        now: float,
-    ) -> None:
-        rec, md = self.events, pod["metadata"]
-        node = pod["spec"].get("nodeName")
-        kind = mode[0]
-        if kind == "unscheduled":
-            rec.record(
-                pod,
-                "FailedScheduling",
-                mode[1],
-                type="Warning",
-                now=now,
-                count=1,
-                component="default-scheduler",
-                key="sched",
-            )
-            return
-        if kind == "held":
-            if mode[1]:
-                rec.record(
-                    pod,
-                    "FailedScheduling",
-                    mode[1],
-                    type="Warning",
-                    now=now,
-                    count=1,
-                    component="default-scheduler",
-                    key="sched",
-                )
-            return
-        fresh = info.created >= self.world_start - 1
-        if fresh and not info.announced and node:
-            info.announced = True
-            rec.record(
-                pod,
-                "Scheduled",
-                f"Successfully assigned {md.get('namespace')}/{md['name']} to {node}",
-                now=now,
-                count=1,
-                first=info.created,
-                component="default-scheduler",
-            )
-        containers = pod["spec"].get("containers") or []
-        for c in containers:
-            name, image = c.get("name"), c.get("image", "")
-            fp = f"spec.containers{{{name}}}"
-            hit = eff is not None and name in eff.containers
-            common = {"now": now, "host": node, "field_path": fp}
-            if kind == "pull" and (hit or eff is None):
-                k = step[0] if step else 0
-                last = since + attempt_start(k)
-                msg = _pull_error(
-                    image, eff.fault.state.message if eff and eff.fault.state else None
-                )
-                rec.record(
-                    pod,
-                    "Pulling",
-                    f'Pulling image "{image}"',
-                    count=k + 1,
-                    first=since,
-                    last=last,
-                    **common,
-                )
-                rec.record(
-                    pod,
-                    "Failed",
-                    f'Failed to pull image "{image}": {msg}',
-                    type="Warning",
-                    count=k + 1,
-                    first=since,
-                    last=last,
-                    **common,
-                )
-                rec.record(
-                    pod,
-                    "Failed",
-                    "Error: ErrImagePull",
-                    type="Warning",
-                    count=k + 1,
-                    first=since,
-                    last=last,
-                    **common,
-                )
-                if k > 0 or mode[1] == "ImagePullBackOff":
-                    rec.record(
-                        pod,
-                        "BackOff",
-                        f'Back-off pulling image "{image}"',
-                        count=max(k, 1),
-                        first=since + RUN_SECONDS,
-                        last=last,
-                        **common,
-                    )
-                    rec.record(
-                        pod,
-                        "Failed",
-                        "Error: ImagePullBackOff",
-                        type="Warning",
-                        count=max(k, 1),
-                        first=since + RUN_SECONDS,
-                        last=last,
-                        **common,
-                    )
-                continue
-            if kind == "config":
-                k = step[0] if step else 0
-                rec.record(
-                    pod,
-                    "Failed",
-                    f"Error: {mode[1]}",
-                    type="Warning",
-                    count=k + 1,
-                    first=since,
-                    last=since + attempt_start(k),
-                    **common,
-                )
-                continue
-            if kind == "crash" and hit and step is not None:
-                k, running = step
-                last_start = since + attempt_start(k)
-                rec.record(
-                    pod,
-                    "Pulled",
-                    f'Container image "{image}" already present on machine',
-                    count=k + 1,
-                    first=since,
-                    last=last_start,
-                    **common,
-                )
-                rec.record(
-                    pod,
-                    "Created",
-                    f"Created container: {name}",
-                    count=k + 1,
-                    first=since,
-                    last=last_start,
-                    **common,
-                )
-                rec.record(
-                    pod,
-                    "Started",
-                    f"Started container {name}",
-                    count=k + 1,
-                    first=since,
-                    last=last_start,
-                    **common,
-                )
-                crashes = k if running else k + 1
-                if crashes:
-                    rec.record(
-                        pod,
-                        "BackOff",
-                        f"Back-off restarting failed container {name} in "
-                        f"pod {md['name']}_{md.get('namespace')}({md.get('uid')})",
-                        type="Warning",
-                        count=crashes,
-                        first=since + RUN_SECONDS,
-                        last=last_start + (0 if running else RUN_SECONDS),
-                        **common,
-                    )
-                continue
-            if fresh and kind in ("starting", "ready", "notready"):
-                rec.record(
-                    pod,
-                    "Pulling",
-                    f'Pulling image "{image}"',
-                    count=1,
-                    first=info.created,
-                    **common,
-                )
-                rec.record(
-                    pod,
-                    "Pulled",
-                    f'Successfully pulled image "{image}" in 812ms (812ms including waiting)',
-                    count=1,
-                    first=info.created,
-                    **common,
-                )
-                rec.record(
-                    pod,
-                    "Created",
-                    f"Created container: {name}",
-                    count=1,
-                    first=info.created,
-                    **common,
-                )
-                rec.record(
-                    pod,
-                    "Started",
-                    f"Started container {name}",
-                    count=1,
-                    first=info.created,
-                    **common,
-                )
-            if kind == "notready" and hit:
-                probe = (
-                    eff.fault.state.message
-                    if eff and eff.fault.state and eff.fault.state.message
-                    else "HTTP probe failed with statuscode: 503"
-                )
-                rec.record(
-                    pod,
-                    "Unhealthy",
-                    f"Readiness probe failed: {probe}",
-                    type="Warning",
-                    count=max(1, int((now - since) // 10)),
-                    first=since,
-                    **common,
-                )
-        for e in effects:
-            for i, ev in enumerate(e.fault.events):
-                rec.record(
-                    pod,
-                    ev.reason,
-                    ev.message,
-                    type=ev.type,
-                    now=now,
-                    count=1,
-                    first=since,
-                    key=f"fault:{e.fault.name}:{i}",
-                    host=node,
-                )
-
 
 def _hex64(*parts: str) -> str:
     return "".join(f"{stable_hash(*parts, str(i)):016x}" for i in range(4))
-
-
-def _dur(seconds: int) -> str:
-    m, s = divmod(seconds, 60)
-    return f"{m}m{s}s" if m else f"{s}s"
-
-
-def _pull_error(image: str, message: str | None) -> str:
-    if message:
-        return message
-    return (
-        f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": '
-        f'failed to resolve reference "{image}": {image}: not found'
-    )
 
 
 def _qos(spec: Obj) -> str:
@@ -589,41 +332,3 @@ def _qos(spec: Obj) -> str:
     if not any_set:
         return "BestEffort"
     return "Guaranteed" if guaranteed else "Burstable"
-
-
-def config_refs(spec: Obj) -> list[tuple[str, str, str | None, bool]]:
-    """(kind, name, key or None, optional) for every ConfigMap/Secret the containers' env needs."""
-    out = []
-    for c in spec.get("containers") or []:
-        for e in c.get("env") or []:
-            vf = (e or {}).get("valueFrom") or {}
-            for field_name, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
-                ref = vf.get(field_name)
-                if ref:
-                    out.append(
-                        (kind, ref.get("name", ""), ref.get("key"), bool(ref.get("optional")))
-                    )
-        for ef in c.get("envFrom") or []:
-            for field_name, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
-                ref = (ef or {}).get(field_name)
-                if ref:
-                    out.append((kind, ref.get("name", ""), None, bool(ref.get("optional"))))
-    return out
-
-
-def config_error(
-    store: ObjectStore, ns: str, refs: list[tuple[str, str, str | None, bool]]
-) -> str | None:
-    """The kubelet's CreateContainerConfigError message for the first missing reference, or None."""
-    for kind, name, key, optional in refs:
-        if optional:
-            continue
-        obj = store.find(kind, ns, name)
-        if obj is None:
-            return f'{kind.lower()} "{name}" not found'
-        if key is not None:
-            data = dict(obj.get("data") or {})
-            data.update(obj.get("stringData") or obj.get("binaryData") or {})
-            if key not in data:
-                return f"couldn't find key {key} in {kind} {ns}/{name}"
-    return None
