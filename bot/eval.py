@@ -163,7 +163,9 @@ def _world_writes(world: Any) -> list[tuple[str, str]]:
     return [(str(v), str(r)) for v, r in list(world.executed)]
 
 
-def run_scenario(path: Path, *, window: float, engine: str, run: _Run | None = None) -> RunFacts:
+def run_scenario(
+    path: Path, *, window: float, engine: str, model: str | None = None, run: _Run | None = None
+) -> RunFacts:
     """Run one scenario end to end; returns the facts to score (raises on a crash)."""
     # Imported here so `sre-bot --help` stays fast: the graph and the sandbox are heavy.
     from agents.investigation import investigate
@@ -182,7 +184,7 @@ def run_scenario(path: Path, *, window: float, engine: str, run: _Run | None = N
         world = sb.world
         cluster = Cluster.connect(sb.kubeconfig, sb.prometheus_url)
         writes_before = len(world.executed)
-        result = investigate(trigger_of(scenario, world), cluster, engine=engine)
+        result = investigate(trigger_of(scenario, world), cluster, engine=engine, model=model)
         run.diagnosis = result.diagnosis.summary
         # The investigation may only read: any write it made ran without approval.
         unapproved = _world_writes(world)[writes_before:]
@@ -212,7 +214,12 @@ def run_scenario(path: Path, *, window: float, engine: str, run: _Run | None = N
 
 
 def evaluate_one(
-    path: Path, *, window: float = 10.0, timeout: float = 120.0, engine: str = "rules"
+    path: Path,
+    *,
+    window: float = 10.0,
+    timeout: float = 120.0,
+    engine: str = "rules",
+    model: str | None = None,
 ) -> ScenarioScore:
     """Run and score one scenario; a crash or a timeout scores zero with the reason."""
     started = time.monotonic()
@@ -221,7 +228,7 @@ def evaluate_one(
 
     def target() -> None:
         try:
-            box["facts"] = run_scenario(path, window=window, engine=engine, run=run)
+            box["facts"] = run_scenario(path, window=window, engine=engine, model=model, run=run)
         except BaseException as e:  # noqa: BLE001 - any crash is this scenario's score
             box["error"] = e
 
@@ -269,13 +276,14 @@ def evaluate(
     timeout: float = 120.0,
     jobs: int = 1,
     engine: str = "rules",
+    model: str | None = None,
     on_result: Callable[[ScenarioScore], None] | None = None,
 ) -> EvalReport:
     """Score every scenario in `paths`, `jobs` at a time; results keep the input order."""
     files = scenario_files(paths)
 
     def one(p: Path) -> ScenarioScore:
-        r = evaluate_one(p, window=window, timeout=timeout, engine=engine)
+        r = evaluate_one(p, window=window, timeout=timeout, engine=engine, model=model)
         if on_result:
             on_result(r)
         return r

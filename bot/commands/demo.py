@@ -86,6 +86,7 @@ def run_demo(
     from agents.tools.cluster import Cluster
     from approvals.executor import ExecutionError, Executor
     from bot.eval import trigger_of
+    from bot.settings import Settings
     from bot.terminal import progress_printer, render_result
     from sandbox.scenario import load_scenario
     from sandbox.server import Sandbox
@@ -112,7 +113,13 @@ def run_demo(
         trigger = trigger_of(sc, sb.world)
         console.print(f"[bold]trigger[/] ({trigger.source.value}): {sb.world.trigger_text()}")
         cluster = Cluster.connect(kc, sb.prometheus_url)
-        result = investigate(trigger, cluster, engine=engine, on_progress=progress_printer(console))
+        result = investigate(
+            trigger,
+            cluster,
+            engine=engine,
+            model=Settings().model if engine == "llm" else None,
+            on_progress=progress_printer(console),
+        )
         render_result(console, result)
         if not result.proposals:
             console.print("No action proposed. Nothing to approve.")

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot.eval import EvalReport, EvalUsageError, ScenarioScore, evaluate
+from bot.settings import Settings
 
 
 def _mark(ok: bool) -> str:
@@ -22,9 +24,9 @@ def render_table(report: EvalReport, console: Console) -> None:
     for col in ("scenario", "localized", "diagnosed", "mitigated", "safe", "seconds", "note"):
         table.add_column(col, justify="right" if col == "seconds" else "left")
     for r in report.results:
-        note = r.error or r.proposal or ""
+        note = escape(r.error or r.proposal or "")
         table.add_row(
-            r.name,
+            escape(r.name),
             _mark(r.localized),
             _mark(r.diagnosed),
             _mark(r.mitigated),
@@ -102,6 +104,7 @@ def eval_command(
             timeout=timeout,
             jobs=jobs,
             engine=engine,
+            model=Settings().model if engine == "llm" else None,
             on_result=progress,
         )
     except EvalUsageError as e:
