@@ -312,7 +312,7 @@ def test_every_step_is_reported_to_the_audit_hook(
     assert all(e.approved_by == "U42" and e.target == WEB for e in events)
 
 
-def test_patch_on_a_service_is_verified_by_its_ready_endpoints(
+def test_patch_on_a_service_is_verified_by_its_endpoints_and_its_backends(
     executor: Executor, kube: KubeResources
 ) -> None:
     svc = "Service/shop/web"
@@ -324,7 +324,12 @@ def test_patch_on_a_service_is_verified_by_its_ready_endpoints(
     )
     record = executor.execute(prop)
     assert kube.get(Ref.parse(svc))["metadata"]["labels"] == {"team": "shop"}
-    assert executor.verify(record, timeout=15).ok
+    result = executor.verify(record, timeout=15)
+    assert result.ok, result.summary()
+    names = [c.name for c in result.checks]
+    assert "Service/shop/web has ready endpoints" in names
+    assert "Deployment/shop/web pods Ready" in names, "the Service's backends are checked too"
+    assert not any("canary" in n for n in names), "a Deployment it does not select is not"
     executor.rollback(record, timeout=15)
     assert not kube.get(Ref.parse(svc))["metadata"].get("labels")
 
