@@ -137,3 +137,25 @@ def test_logs_honour_tail_and_since_seconds(shared_scenarios):
     assert "FATAL" in world.pod_logs("shop", checkout, tail=1)
     assert world.pod_logs("shop", frontend, since_seconds=5) == ""
     assert "GET /cart" in world.pod_logs("shop", frontend, since_seconds=60)
+
+
+def test_a_pagerduty_trigger_is_delivered_with_shifted_times(write_scenario):
+    text = """\
+name: pd-shift
+clock: "2026-01-01T12:00:00Z"
+trigger:
+  pagerduty:
+    event:
+      event_type: incident.triggered
+      occurred_at: "2026-01-01T11:55:00.000Z"
+      data: {title: "checkout down", created_at: "2026-01-01T11:55:00Z"}
+objects:
+  - {apiVersion: v1, kind: Namespace, metadata: {name: shop}}
+answer:
+  root_cause: {resource: Namespace/shop, category: [NoFault]}
+"""
+    world = make_world(write_scenario, text)
+    event = world.trigger_payload()["event"]
+    assert event["occurred_at"] == "2031-05-04T11:55:00.000Z"
+    assert event["data"]["created_at"] == "2031-05-04T11:55:00Z"
+    assert world.trigger_text() == "checkout down"
