@@ -232,24 +232,43 @@ def analyze_signatures(
     `services_by_ip` (cluster IP -> {"namespace", "service"}) names the Service behind a
     target the caller logged only by its IP."""
     findings = []
+    merged: dict[tuple[str, str | None], dict[str, Any]] = {}
     for sig in sigs:
         if not sig["classes"]:
             continue
         tag = sig["classes"][0]
         example = sig["example"]
-        data: dict[str, Any] = {
-            k: sig[k] for k in ("signature", "count", "first_seen", "last_seen", "classes")
-        }
+        targets = (
+            resolve_targets(extract_targets(example), services_by_ip or {})
+            if tag in ("connection_refused", "timeout", "dns_failure")
+            else None
+        )
+        # Lines that differ only in the request path are one fact: same failure, same target.
+        key = (tag, targets[0]["host"] if targets else sig["signature"])
+        if key in merged:
+            data = merged[key]
+            data["count"] += sig["count"]
+            data["first_seen"] = min(
+                filter(None, [data["first_seen"], sig["first_seen"]]), default=None
+            )
+            data["last_seen"] = max(
+                filter(None, [data["last_seen"], sig["last_seen"]]), default=None
+            )
+            continue
+        data = {k: sig[k] for k in ("signature", "count", "first_seen", "last_seen", "classes")}
         data["example"] = example
         data["previous"] = previous
-        tags = ["log_" + c for c in sig["classes"]]
         if tag == "fatal_config":
             data["env_vars"] = extract_env_vars(example)
-        if tag in ("connection_refused", "timeout", "dns_failure"):
-            data["targets"] = resolve_targets(extract_targets(example), services_by_ip or {})
-        summary = f"{sig['count']}x {example.splitlines()[0][:300]}"
-        if sig["first_seen"]:
-            summary += f" (first {sig['first_seen']}, last {sig['last_seen']})"
+        if targets is not None:
+            data["targets"] = targets
+        merged[key] = data
+    for (tag, _), data in merged.items():
+        example = data["example"]
+        tags = ["log_" + c for c in data["classes"]]
+        summary = f"{data['count']}x {example.splitlines()[0][:300]}"
+        if data["first_seen"]:
+            summary += f" (first {data['first_seen']}, last {data['last_seen']})"
         findings.append(
             Finding(
                 specialist=SPECIALIST,
