@@ -8,8 +8,6 @@ execution: only the caller that receives `Decision.fresh` may execute.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from agents.models import Proposal
 from approvals.audit import AuditEvent, AuditLog
+from approvals.books import ApprovalBook, SQLiteApprovalBook
 from approvals.policy import ApprovalPolicy, Autonomy, Risk, risk_of
 
 
@@ -74,23 +73,18 @@ class GateError(Exception):
 
 
 class Gate:
-    """Approval requests and their decisions, persisted in SQLite, audited."""
+    """Approval requests and their decisions, persisted in a book (SQLite or Redis), audited."""
 
     def __init__(
-        self, db_path: Path | str, policy: ApprovalPolicy, audit: AuditLog | None = None
+        self,
+        book: ApprovalBook | Path | str,
+        policy: ApprovalPolicy,
+        audit: AuditLog | None = None,
     ) -> None:
         self.policy = policy
         self._audit = audit
-        self._lock = threading.Lock()
-        if str(db_path) != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS approval_requests ("
-            " id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, status TEXT NOT NULL,"
-            " body TEXT NOT NULL)"
+        self._book: ApprovalBook = (
+            SQLiteApprovalBook(book) if isinstance(book, (str, Path)) else book
         )
 
     # -- opening a request ------------------------------------------------------------
@@ -130,26 +124,18 @@ class Gate:
         )
         if route == Route.AUTO:
             req.status, req.decided_by, req.decided_at = RequestStatus.APPROVED, "policy:auto", now
-        with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO approval_requests (id, incident_id, status, body)"
-                " VALUES (?, ?, ?, ?)",
-                (req.id, incident_id, req.status.value, req.model_dump_json()),
-            )
+        fresh = self._book.insert(req.id, incident_id, req.status.value, req.model_dump_json())
         stored = self.get(req.id)
-        if stored == req:
+        if fresh:
             self._record(req, "approval.requested", req.requested_by or "sre-bot", {"route": route})
         return stored
 
     def get(self, request_id: str) -> ApprovalRequest:
         """One request. Raises GateError when there is none."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT body FROM approval_requests WHERE id = ?", (request_id,)
-            ).fetchone()
-        if row is None:
+        body = self._book.get(request_id)
+        if body is None:
             raise GateError(f"no approval request {request_id!r}")
-        return ApprovalRequest.model_validate_json(row[0])
+        return ApprovalRequest.model_validate_json(body)
 
     # -- deciding ---------------------------------------------------------------------
 
@@ -208,12 +194,8 @@ class Gate:
     def expire_due(self, now: datetime | None = None) -> list[ApprovalRequest]:
         """Mark every pending request past its TTL as expired; returns them."""
         now = now or _utcnow()
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT body FROM approval_requests WHERE status = 'pending'"
-            ).fetchall()
         expired = []
-        for (body,) in rows:
+        for body in self._book.with_status(RequestStatus.PENDING.value):
             req = ApprovalRequest.model_validate_json(body)
             if now >= req.expires_at:
                 new = req.model_copy(update={"status": RequestStatus.EXPIRED, "decided_at": now})
@@ -226,12 +208,9 @@ class Gate:
 
     def _cas(self, new: ApprovalRequest) -> bool:
         """Write `new` only if the stored request is still pending (compare-and-set)."""
-        with self._lock:
-            cur = self._db.execute(
-                "UPDATE approval_requests SET status = ?, body = ? WHERE id = ? AND status = 'pending'",
-                (new.status.value, new.model_dump_json(), new.id),
-            )
-            return cur.rowcount == 1
+        return self._book.cas(
+            new.id, RequestStatus.PENDING.value, new.status.value, new.model_dump_json()
+        )
 
     def _already(self, req: ApprovalRequest) -> Decision:
         when = req.decided_at.strftime("%Y-%m-%d %H:%M:%S UTC") if req.decided_at else "?"
@@ -260,8 +239,10 @@ class Gate:
         )
 
     def close(self) -> None:
-        """Close the database connection."""
-        self._db.close()
+        """Release the book's connection, when it has one."""
+        close = getattr(self._book, "close", None)
+        if close is not None:
+            close()
 
 
 def _namespace_of(ref: str) -> str | None:

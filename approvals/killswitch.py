@@ -5,7 +5,7 @@ While it is watched, `sweep` checks its verification. Confirmation follows the
 policy's mode (`health`: the verification passes; `human`: a person presses Keep;
 `either`). At the deadline, or at once on "Roll back now", the snapshot is restored.
 
-Deadlines live in SQLite and are claimed with a lease, so any process may sweep and
+Deadlines live in a book (SQLite or Redis) and are claimed with a lease, so any process may sweep and
 each deadline fires once; a claim whose holder died is taken over after the lease.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from approvals.audit import AuditEvent, AuditLog
+from approvals.books import DeadlineBook, SQLiteDeadlineBook
 from approvals.executor import Executor, RollbackFailed
 from approvals.models import ExecutionRecord
 from approvals.policy import Confirmation
@@ -64,7 +64,7 @@ class KillSwitch:
 
     def __init__(
         self,
-        db_path: Path | str,
+        book: DeadlineBook | Path | str,
         executor: Executor,
         *,
         audit: AuditLog | None = None,
@@ -77,16 +77,8 @@ class KillSwitch:
         self._notify = notify
         self._lease = lease_seconds
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
-        self._lock = threading.Lock()
-        if str(db_path) != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS kill_switches ("
-            " id TEXT PRIMARY KEY, state TEXT NOT NULL, deadline REAL NOT NULL,"
-            " claimed_by TEXT, lease_until REAL, body TEXT NOT NULL)"
+        self._book: DeadlineBook = (
+            SQLiteDeadlineBook(book) if isinstance(book, (str, Path)) else book
         )
 
     # -- arming and pressing ----------------------------------------------------------
@@ -111,26 +103,19 @@ class KillSwitch:
             armed_at=now,
             deadline=now + window_seconds,
         )
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO kill_switches (id, state, deadline, body) VALUES (?, ?, ?, ?)",
-                (fix.id, fix.state.value, fix.deadline, fix.model_dump_json()),
-            )
+        self._book.insert(fix.id, fix.state.value, fix.deadline, fix.model_dump_json())
         self._record(fix, "killswitch.armed", "sre-bot", {"deadline": fix.deadline})
         return fix
 
     def get(self, fix_id: str) -> ArmedFix:
         """One armed fix (KeyError when unknown)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT body FROM kill_switches WHERE id = ?", (fix_id,)
-            ).fetchone()
-        if row is None:
+        body = self._book.get(fix_id)
+        if body is None:
             raise KeyError(f"no armed fix {fix_id!r}")
-        return ArmedFix.model_validate_json(row[0])
+        return ArmedFix.model_validate_json(body)
 
     def keep(self, fix_id: str, user: str) -> tuple[bool, ArmedFix]:
-        """ "Keep fix": confirm by a person. Returns (decided now, the fix)."""
+        """Keep fix: a person confirms the fix. Returns (decided now, the fix)."""
         fix = self.get(fix_id)
         if fix.state != WatchState.WATCHING:
             return False, fix
@@ -144,7 +129,7 @@ class KillSwitch:
         return True, new
 
     def roll_back_now(self, fix_id: str, user: str) -> tuple[bool, ArmedFix]:
-        """ "Roll back now": restore the snapshot at once. Returns (acted now, the fix)."""
+        """Roll back now: restore the snapshot at once. Returns (acted now, the fix)."""
         if not self._claim(fix_id, time.time(), ignore_deadline=True):
             return False, self.get(fix_id)
         return True, self._roll_back(self.get(fix_id), user, "rollback requested by a person")
@@ -153,11 +138,10 @@ class KillSwitch:
 
     def watching(self) -> list[ArmedFix]:
         """Every fix still under watch."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT body FROM kill_switches WHERE state = 'watching' ORDER BY deadline"
-            ).fetchall()
-        return [ArmedFix.model_validate_json(b) for (b,) in rows]
+        return [
+            ArmedFix.model_validate_json(b)
+            for b in self._book.with_state(WatchState.WATCHING.value)
+        ]
 
     def sweep(self, now: float | None = None) -> list[ArmedFix]:
         """Check every watched fix once; confirm the healthy, roll back the overdue. Returns changes."""
@@ -223,26 +207,10 @@ class KillSwitch:
 
     def _claim(self, fix_id: str, now: float, *, ignore_deadline: bool = False) -> bool:
         """Take the right to roll back a fix, atomically; an expired lease may be taken over."""
-        deadline_clause = "" if ignore_deadline else " AND deadline <= ?"
-        args: tuple = (self.owner, now + self._lease, fix_id, now)
-        if not ignore_deadline:
-            args += (now,)
-        with self._lock:
-            cur = self._db.execute(
-                "UPDATE kill_switches SET claimed_by = ?, lease_until = ?"
-                " WHERE id = ? AND state = 'watching'"
-                " AND (claimed_by IS NULL OR lease_until < ?)" + deadline_clause,
-                args,
-            )
-            return cur.rowcount == 1
+        return self._book.claim(fix_id, self.owner, now, self._lease, due_only=not ignore_deadline)
 
     def _cas(self, new: ArmedFix, *, expect: WatchState) -> bool:
-        with self._lock:
-            cur = self._db.execute(
-                "UPDATE kill_switches SET state = ?, body = ? WHERE id = ? AND state = ?",
-                (new.state.value, new.model_dump_json(), new.id, expect.value),
-            )
-            return cur.rowcount == 1
+        return self._book.cas(new.id, expect.value, new.state.value, new.model_dump_json())
 
     def _record(self, fix: ArmedFix, action: str, actor: str, detail: dict) -> None:
         if self._audit is not None:
@@ -261,8 +229,10 @@ class KillSwitch:
             self._notify(fix)
 
     def close(self) -> None:
-        """Close the database connection."""
-        self._db.close()
+        """Release the book's connection, when it has one."""
+        close = getattr(self._book, "close", None)
+        if close is not None:
+            close()
 
 
 def _overdue_reason(fix: ArmedFix) -> str:

@@ -257,8 +257,37 @@ def after_rollback(kube: KubeResources, record: ExecutionRecord) -> CheckFn:
         cordoned = bool((before.get("spec") or {}).get("unschedulable"))
         return lambda: node_checks(kube, ref, cordoned=cordoned, drained=False)
     if ref.kind in ("Deployment", "StatefulSet", "DaemonSet"):
-        return lambda: workload_checks(kube, ref)
+        # The before-state may itself have been broken (that is why we acted): a rollback
+        # is verified by the spec being back and observed, not by the workload being healthy.
+        return lambda: restored_checks(kube, ref, before)
     return lambda: exists_checks(kube, ref)
+
+
+def restored_checks(kube: KubeResources, ref: Ref, before: Obj) -> list[Check]:
+    """The workload's template and replica count equal the snapshot's, and the controller saw it."""
+    obj = kube.get_or_none(ref)
+    if obj is None:
+        return [Check(name=f"{ref} exists", ok=False, detail="not found")]
+    spec, old = obj.get("spec") or {}, before.get("spec") or {}
+    md, status = obj.get("metadata") or {}, obj.get("status") or {}
+    gen, seen = md.get("generation"), status.get("observedGeneration")
+    return [
+        Check(
+            name=f"{ref} template restored",
+            ok=spec.get("template") == old.get("template"),
+            detail="the pod template differs from the snapshot",
+        ),
+        Check(
+            name=f"{ref} replicas restored",
+            ok=spec.get("replicas") == old.get("replicas"),
+            detail=f"replicas {spec.get('replicas')} != {old.get('replicas')}",
+        ),
+        Check(
+            name=f"{ref} change observed",
+            ok=gen is None or seen is None or seen >= gen,
+            detail=f"observedGeneration {seen} < generation {gen}",
+        ),
+    ]
 
 
 def poll(check: CheckFn, *, timeout: float, interval: float = 0.25) -> VerificationResult:
