@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.clock import SandboxClock
-from sandbox.controllers.common import EventRecorder, delete_quietly, owner
+from sandbox.controllers.common import EventRecorder, delete_quietly, owner, pod_ready
 from sandbox.controllers.config_refs import config_error, config_refs
 from sandbox.controllers.deployments import DeploymentController, revision, template_key
 from sandbox.controllers.endpoints import sync_endpoints
@@ -152,8 +152,24 @@ class World:
         if self.store.resource_version == self._synced_rv and now < self._wake:
             return
         with self.store.lock:
-            if self.store.resource_version != self._synced_rv or now >= self._wake:
+            written = self.store.resource_version != self._synced_rv
+            if written or (now >= self._wake and not self._timers(now)):
                 self._reconcile(now)
+
+    def _timers(self, now: float) -> bool:
+        """Nothing was written, only Pod timers are due (crash loops, start-ups): update just
+        those Pods. False when that changed a Pod's readiness, so the controllers must run."""
+        ready_changed = False
+        for info in [i for i in self._pods.values() if i.wake <= now]:
+            pod = self.store.find("Pod", *info.key)
+            if pod is None:
+                return False
+            was = pod_ready(pod)
+            self._kubelet(pod, None, now)
+            ready_changed = ready_changed or pod_ready(pod) != was
+        self._synced_rv = self.store.resource_version
+        self._wake = min((i.wake for i in self._pods.values()), default=math.inf)
+        return not ready_changed
 
     def _reconcile(self, now: float) -> None:
         for _ in range(_MAX_PASSES):
@@ -280,16 +296,17 @@ class World:
         self._endpoints(pods, stamp)
         self.faults.end(pods, now)
 
-    def _kubelet(self, pod: Obj, scheduler: Scheduler, now: float) -> None:
+    def _kubelet(self, pod: Obj, scheduler: Scheduler | None, now: float) -> None:
         md, spec = pod["metadata"], pod.setdefault("spec", {})
         uid = md.get("uid", "")
         info = self._pods.get(uid)
         if info is None:  # created through the API
             info = PodInfo(created=parse_ts(md.get("creationTimestamp")) or now)
             self._pods[uid] = info
+        info.key = (md.get("namespace", "default"), md["name"])
         effects = self.faults.effects(pod)
         held = any(e.fault.state is not None and e.fault.state.phase == "Pending" for e in effects)
-        if not spec.get("nodeName") and info.frozen_status is None and not held:
+        if scheduler and not spec.get("nodeName") and info.frozen_status is None and not held:
             node, message = scheduler.schedule(pod)
             if node:
                 spec["nodeName"] = node

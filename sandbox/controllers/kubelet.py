@@ -36,6 +36,7 @@ class PodInfo:
     since: dict[tuple, float] = field(default_factory=dict)
     wake: float = math.inf
     announced: bool = False
+    key: tuple[str, str] = ("", "")  # (namespace, name), for timer-only syncs
 
 
 @dataclass
