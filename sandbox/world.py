@@ -295,6 +295,10 @@ class World:
         QuotaBook(store, pods).write_status()
         self._endpoints(pods, stamp)
         self.faults.end(pods, now)
+        # Pods deleted through the API leave their bookkeeping behind; drop it.
+        live = {p["metadata"].get("uid", "") for p in pods}
+        for uid in [u for u in self._pods if u not in live]:
+            self._forget_pod(uid)
 
     def _kubelet(self, pod: Obj, scheduler: Scheduler | None, now: float) -> None:
         md, spec = pod["metadata"], pod.setdefault("spec", {})

@@ -206,3 +206,24 @@ def test_the_clock_runs_at_the_speed_factor(write_scenario):
         assert time.monotonic() < deadline, "pods did not get ready at 200x speed"
     assert time.monotonic() - real0 < 2.0, "20 sandbox seconds at 200x should take ~0.1 s"
     assert world.clock.elapsed() >= 20
+
+
+def test_after_a_crash_looping_pod_is_deleted_an_idle_world_stays_idle(write_scenario):
+    fault = """\
+  - name: crash
+    when: {pod: {namespace: shop, labels: {app: web}}}
+    state: {phase: CrashLoopBackOff}
+"""
+    world = make_world(write_scenario, scenario_text(deployment(replicas=1), fault))
+    [pod] = pods(world)
+    with world.store.lock:
+        world.store.delete("Pod", "shop", pod["metadata"]["name"])
+        world.sync()
+    [replacement] = pods(world)
+    assert replacement["metadata"]["name"] != pod["metadata"]["name"]
+    world.clock.advance(1000)
+    world.sync()
+    rv = world.store.resource_version
+    world.sync()
+    world.sync()
+    assert world.store.resource_version == rv
