@@ -72,6 +72,7 @@ class World:
         self._refs: dict[str, list] = {}
         self._sched_msg: dict[str, str] = {}
         self._requests: dict[str, dict[str, float]] = {}
+        self._endpoint_sigs: dict[tuple[str, str], tuple] = {}
         self._known_owners: set[tuple[str, str, str]] = set()
         self._synced_rv: str | None = None
         self._wake = math.inf
@@ -326,20 +327,37 @@ class World:
         self.kubelet.update(pod, info, effects, error, self._sched_msg.get(uid, ""), now)
 
     def _endpoints(self, pods: list[Obj], stamp: str) -> None:
-        by_ns: dict[str, list[Obj]] = defaultdict(list)
+        # Index Pods by (namespace, label, value) so each Service looks only at candidates.
+        index: dict[tuple[str, str, str], list[Obj]] = defaultdict(list)
         for pod in pods:
-            by_ns[pod["metadata"].get("namespace", "default")].append(pod)
+            md = pod["metadata"]
+            ns = md.get("namespace", "default")
+            for k, v in (md.get("labels") or {}).items():
+                index[(ns, k, str(v))].append(pod)
         for svc in self.store.list("Service"):
             selector = (svc.get("spec") or {}).get("selector")
             if not selector:
                 continue
             items = [(k, str(v)) for k, v in selector.items()]
             ns = svc["metadata"].get("namespace", "default")
+            first, rest = items[0], items[1:]
             matching = [
                 p
-                for p in by_ns.get(ns, ())
-                if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in items)
+                for p in index.get((ns, *first), ())
+                if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in rest)
             ]
+            # Endpoints change only when the Service or its Pods' addresses or readiness do.
+            sig = (
+                svc["metadata"].get("resourceVersion"),
+                tuple(
+                    (p["metadata"].get("uid"), (p.get("status") or {}).get("podIP"), pod_ready(p))
+                    for p in matching
+                ),
+            )
+            key = (ns, svc["metadata"]["name"])
+            if self._endpoint_sigs.get(key) == sig and self.store.find("Endpoints", *key):
+                continue
+            self._endpoint_sigs[key] = sig
             sync_endpoints(self.store, svc, matching, stamp)
 
     # -- the contract's queries --------------------------------------------------------------

@@ -63,7 +63,10 @@ def container_log(
             )
     else:
         waiting = (status.get("state") or {}).get("waiting")
-        if waiting and waiting.get("reason") != "CrashLoopBackOff" or not status:
+        running = (pod.get("status") or {}).get("phase") == "Running"
+        if (waiting and waiting.get("reason") != "CrashLoopBackOff") or (
+            not status and not running
+        ):
             reason = (waiting or {}).get("reason", "ContainerCreating")
             if reason in ("ImagePullBackOff", "ErrImagePull"):
                 reason = "trying and failing to pull image"

@@ -279,3 +279,30 @@ faults:""",
     world.clock.advance(65)
     [s] = world.series(t0, t0 + 1000)
     assert s.samples == [(t0, 4.0), (t0 + 30, 4.0), (t0 + 60, 4.0)]
+
+
+def test_a_running_state_keeps_pods_ready_and_file_pods_keep_their_status(write_scenario):
+    given_pod = """\
+  - apiVersion: v1
+    kind: Pod
+    metadata: {name: batch, namespace: shop, labels: {app: batch}}
+    spec:
+      nodeName: node-a
+      containers: [{name: main, image: registry.example.com/batch:1}]
+    status: {phase: Running, podIP: 10.9.9.9}
+"""
+    fault = one_fault(
+        "{pod: {namespace: shop, labels: {app: batch}}}",
+        "{phase: Running}",
+        '    logs: "2026-01-01T11:59:00Z INFO batch step 3\\n"\n',
+    )
+    world = make_world(write_scenario, scenario_text(WEB + given_pod, fault))
+    batch = world.store.get("Pod", "shop", "batch")
+    assert ready(batch) and batch["status"]["podIP"] != "10.9.9.9"
+    assert "batch step 3" in world.pod_logs("shop", "batch")
+    calm = make_world(write_scenario, scenario_text(WEB + given_pod))
+    assert calm.store.get("Pod", "shop", "batch")["status"] == {
+        "phase": "Running",
+        "podIP": "10.9.9.9",
+    }, "a file Pod's status is served as given"
+    assert calm.pod_logs("shop", "batch") == ""
