@@ -36,6 +36,7 @@ from sandbox.controllers.replicasets import (
     write_replicaset_status,
 )
 from sandbox.controllers.scheduler import Scheduler
+from sandbox.controllers.workloads import WorkloadController, ready_nodes
 from sandbox.fault_tracker import FaultTracker
 from sandbox.health import is_healthy
 from sandbox.scenario_model import Scenario
@@ -50,6 +51,7 @@ Obj = dict[str, Any]
 __all__ = ["BadRequest", "World"]
 
 _MAX_PASSES = 12
+_POD_OWNERS = ("ReplicaSet", "StatefulSet", "DaemonSet")
 _DEFAULT_AGE = 86400.0  # objects without a creationTimestamp have existed for a day
 _DERIVED_AGE = 3600.0  # ReplicaSets the sandbox derives at start were rolled out an hour ago
 
@@ -66,6 +68,7 @@ class World:
         self.faults = FaultTracker(scenario.faults)
         self.deployments = DeploymentController(self.store, self.events)
         self.namer = PodNamer(scenario.name)
+        self.workloads = WorkloadController(self.store, self.events, self.namer)
         self._start = self.clock.start.timestamp()
         self.kubelet = Kubelet(self.store, self.events, scenario.startup_seconds, self._start)
         self._pods: dict[str, PodInfo] = {}
@@ -111,7 +114,7 @@ class World:
             md = obj["metadata"]
             md.setdefault("creationTimestamp", default_stamp)
             self.store.create(obj)
-            if obj["kind"] in ("Deployment", "ReplicaSet"):
+            if obj["kind"] in ("Deployment", *_POD_OWNERS):
                 self._known_owners.add((obj["kind"], md.get("namespace", "default"), md["name"]))
             if obj["kind"] == "Pod":
                 status = obj.get("status")
@@ -227,21 +230,25 @@ class World:
                 and not store.find("Deployment", ns, dep)
             ):
                 delete_quietly(store, "ReplicaSet", ns, md["name"])
-        pods_by_rs: dict[tuple[str, str], list[Obj]] = defaultdict(list)
+        # Pods by their controlling ReplicaSet, StatefulSet or DaemonSet.
+        pods_by_owner: dict[tuple[str, str, str], list[Obj]] = defaultdict(list)
         for pod in store.list("Pod"):
             md = pod["metadata"]
-            rs_name = owner(pod, "ReplicaSet")
-            if not rs_name:
-                continue
             ns = md.get("namespace", "default")
-            if store.find("ReplicaSet", ns, rs_name) is None:
-                if ("ReplicaSet", ns, rs_name) in self._known_owners:
-                    self._delete_pod(pod, "garbage-collector")
-                continue
-            pods_by_rs[(ns, rs_name)].append(pod)
+            for kind in _POD_OWNERS:
+                name = owner(pod, kind)
+                if not name:
+                    continue
+                if store.find(kind, ns, name) is None:
+                    if (kind, ns, name) in self._known_owners:
+                        self._delete_pod(pod, "garbage-collector")
+                    break
+                pods_by_owner[(kind, ns, name)].append(pod)
+                break
 
-        def pods_of(rs: Obj) -> list[Obj]:
-            return pods_by_rs[(rs["metadata"].get("namespace", "default"), rs["metadata"]["name"])]
+        def pods_of(obj: Obj) -> list[Obj]:
+            md = obj["metadata"]
+            return pods_by_owner[(obj["kind"], md.get("namespace", "default"), md["name"])]
 
         self.events.quiet = initial
         # Deployments -> ReplicaSets.
@@ -277,10 +284,26 @@ class World:
                 now=now,
                 failures=failures,
             )
+        nodes = store.list("Node")
+        for kind in ("StatefulSet", "DaemonSet"):
+            for obj in store.list(kind):
+                md = obj["metadata"]
+                self._known_owners.add((kind, md.get("namespace", "default"), md["name"]))
+                birth = (parse_ts(md.get("creationTimestamp")) or now) if initial else now
+                common = {
+                    "quota": quota,
+                    "create_pod": lambda p, b=birth: self._create_pod(p, b),
+                    "delete_pod": self._delete_pod,
+                    "now": now,
+                }
+                if kind == "StatefulSet":
+                    self.workloads.statefulset(obj, pods_of(obj), **common)
+                else:
+                    self.workloads.daemonset(obj, pods_of(obj), ready_nodes(nodes), **common)
         self.events.quiet = False
         # Scheduler and kubelets.
         pods = store.list("Pod")
-        scheduler = Scheduler(store.list("Node"), self._requests)
+        scheduler = Scheduler(nodes, self._requests)
         for pod in pods:
             scheduler.place(pod)
         for pod in pods:
@@ -293,6 +316,10 @@ class World:
         for dep in deployments:
             ns, name = dep["metadata"].get("namespace", "default"), dep["metadata"]["name"]
             self.deployments.write_status(dep, by_dep[(ns, name)], pods_of, now)
+        for sts in store.list("StatefulSet"):
+            self.workloads.statefulset_status(sts, pods_of(sts))
+        for ds in store.list("DaemonSet"):
+            self.workloads.daemonset_status(ds, pods_of(ds), ready_nodes(nodes))
         QuotaBook(store, pods).write_status()
         self._endpoints(pods, stamp)
         self.faults.end(pods, now)
