@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import urllib3
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
@@ -150,6 +151,15 @@ class KubeResources:
             status = resp.status
         except ApiException as e:  # transport-level refusals the client raises itself
             raise KubeRequestError(method, path, e.status or 0, e.reason or "", str(e)) from e
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            raise KubeRequestError(
+                method,
+                path,
+                0,
+                "Unreachable",
+                f"cannot reach the API server at {self.api.configuration.host} ({e}); "
+                "check the kubeconfig and that the cluster is up",
+            ) from e
         text = data.decode("utf-8") if data else ""
         try:
             decoded = json.loads(text) if text else {}

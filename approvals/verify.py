@@ -52,11 +52,14 @@ def workload_checks(kube: KubeResources, ref: Ref) -> list[Check]:
         updated = status.get("updatedReplicas", 0)
         ready = status.get("readyReplicas", 0)
     total = status.get("replicas", 0) if ref.kind != "DaemonSet" else want
+    available = status.get(
+        "numberAvailable" if ref.kind == "DaemonSet" else "availableReplicas", ready
+    )
     checks.append(
         Check(
             name=f"{ref} rolled out",
-            ok=updated == want and total == want,
-            detail=f"{updated}/{want} updated, {total} total",
+            ok=updated == want and total == want and available == want,
+            detail=f"{updated}/{want} updated, {available} available, {total} total",
         )
     )
     labels = (spec.get("selector") or {}).get("matchLabels") or {}

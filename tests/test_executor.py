@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,16 @@ def kube(cluster: Cluster) -> KubeResources:
 WEB = "Deployment/shop/web"
 
 
+def eventually(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
+    """Poll a condition until it holds or the timeout passes (never a bare sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def proposal(verb: Verb, target: str = WEB, **params: object) -> Proposal:
     return Proposal(verb=verb, target=target, parameters=params, rationale="test")
 
@@ -249,7 +260,7 @@ def test_deployment_verbs_dry_run_apply_verify_and_roll_back(
     assert after["spec"]["template"] == before["spec"]["template"]
     assert after["spec"]["replicas"] == before["spec"]["replicas"]
     assert record.outcome == Outcome.ROLLED_BACK, record.rollback_verification
-    assert sandbox.world.healthy(WEB)
+    assert eventually(lambda: sandbox.world.healthy(WEB)), "the restored template rolls out"
 
 
 def test_rollout_undo_takes_the_previous_revisions_template_without_its_hash(
@@ -299,8 +310,8 @@ def test_a_change_that_never_gets_healthy_fails_verification_and_rolls_back(
 
     executor.rollback(record, timeout=15)
     assert record.outcome == Outcome.ROLLED_BACK
-    assert not sandbox.world.faults_present()["broken-flag"]
-    assert sandbox.world.healthy(WEB)
+    assert eventually(lambda: not sandbox.world.faults_present()["broken-flag"])
+    assert eventually(lambda: sandbox.world.healthy(WEB))
 
 
 def test_every_step_is_reported_to_the_audit_hook(
