@@ -4,16 +4,23 @@ crashing replicas read as one fact with a count."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from agents.analyzers.objects import Obj, meta, pod_owner_ref, pod_ready
+from agents.analyzers.objects import Obj, meta, parse_time, pod_owner_ref, pod_ready
 from agents.models import Evidence, Finding, Severity
 
 SPECIALIST = "kubernetes"
+SETTLED = timedelta(hours=1)  # a container Ready this long after an OOM kill has recovered
 
 
-def analyze_pods(pods: list[Obj], events: list[Obj] | None = None) -> list[Finding]:
-    """Findings for unhealthy Pods, grouped by owning workload and problem kind."""
+def analyze_pods(
+    pods: list[Obj], events: list[Obj] | None = None, now: datetime | None = None
+) -> list[Finding]:
+    """Findings for unhealthy Pods, grouped by owning workload and problem kind.
+
+    With `now`, an OOM kill long past on a container that has run fine since is history, not
+    a finding (the kubelet keeps the last termination forever)."""
     events_by_pod: dict[tuple[str, str], list[Obj]] = {}
     for ev in events or []:
         inv = ev.get("involvedObject") or {}
@@ -24,7 +31,7 @@ def analyze_pods(pods: list[Obj], events: list[Obj] | None = None) -> list[Findi
     for pod in pods:
         m = meta(pod)
         pod_events = events_by_pod.get((m.get("namespace", ""), m.get("name", "")), [])
-        for problem in _pod_problems(pod, pod_events):
+        for problem in _pod_problems(pod, pod_events, now):
             key = (pod_owner_ref(pod), problem["tag"])
             g = groups.setdefault(key, {**problem, "pods": []})
             g["pods"].append(m.get("name"))
@@ -32,7 +39,7 @@ def analyze_pods(pods: list[Obj], events: list[Obj] | None = None) -> list[Findi
     return [_finding(resource, g) for (resource, _), g in groups.items()]
 
 
-def _pod_problems(pod: Obj, events: list[Obj]) -> list[dict[str, Any]]:
+def _pod_problems(pod: Obj, events: list[Obj], now: datetime | None) -> list[dict[str, Any]]:
     status = pod.get("status") or {}
     problems: list[dict[str, Any]] = []
     specs = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or []}
@@ -69,7 +76,7 @@ def _pod_problems(pod: Obj, events: list[Obj]) -> list[dict[str, Any]]:
             problems.append(
                 {**base, "tag": "config_error", "tags": ["config_error"], "reason": reason}
             )
-        elif last.get("reason") == "OOMKilled":
+        elif last.get("reason") == "OOMKilled" and not _settled(cs, last, now):
             problems.append(
                 {
                     **base,
@@ -110,6 +117,14 @@ def _pod_problems(pod: Obj, events: list[Obj]) -> list[dict[str, Any]]:
     for p in problems:
         p.setdefault("events", [e.get("message", "") for e in events if e.get("type") == "Warning"])
     return problems
+
+
+def _settled(status: Obj, terminated: Obj, now: datetime | None) -> bool:
+    """True when a container is Ready and its last termination ended over SETTLED ago."""
+    finished = parse_time(terminated.get("finishedAt"))
+    if now is None or finished is None or not status.get("ready"):
+        return False
+    return now - finished > SETTLED
 
 
 def _condition(pod: Obj, type_: str) -> Obj | None:

@@ -43,6 +43,8 @@ def analyze_quotas(
                 data={
                     "quota": ref("ResourceQuota", inv.get("namespace"), quota) if quota else None,
                     "message": msg,
+                    "requested": _requested(msg),
+                    "missing_pods": _missing_pods(inv, replicasets or []),
                 },
             )
         )
@@ -85,6 +87,34 @@ def _refusals(events: list[Obj], replicasets: list[Obj]) -> list[tuple[Obj, str]
                 inv = {"kind": "ReplicaSet", "name": m.get("name"), "namespace": m.get("namespace")}
                 out.append((inv, msg))
     return out
+
+
+_REQUESTED = re.compile(r"requested:\s*([^,]+(?:,\s*[a-z.]+=[^,]+)*?)(?:,\s*used:|$)")
+
+
+def _requested(message: str) -> dict[str, str]:
+    """What one refused Pod asked for, from "requested: requests.cpu=500m, used: ..."."""
+    m = _REQUESTED.search(message)
+    if not m:
+        return {}
+    pairs = (p.strip().partition("=") for p in m.group(1).split(","))
+    return {k: v for k, _, v in pairs if k and v}
+
+
+def _missing_pods(inv: Obj, replicasets: list[Obj]) -> int:
+    """How many Pods the refused ReplicaSet still lacks (desired minus created)."""
+    for rs in replicasets:
+        m = meta(rs)
+        if m.get("name") == inv.get("name") and m.get("namespace") == inv.get("namespace"):
+            want = (rs.get("spec") or {}).get("replicas") or 0
+            have = (rs.get("status") or {}).get("replicas") or 0
+            return max(want - have, 1)
+    return 1
+
+
+def quantity(value: object) -> float:
+    """A Kubernetes quantity ("500m", "2Gi", "10") as a float."""
+    return _qty(value)
 
 
 def _rs_owner(inv: Obj, replicasets: list[Obj]) -> str | None:

@@ -136,6 +136,7 @@ def _ready_addresses(ep: Obj | None) -> int:
 def _port_mismatches(svc: Obj, pods: list[Obj]) -> list[dict[str, Any]]:
     numbers: set[int] = set()
     names: dict[str, int] = {}
+    probed: set[int] = set()
     for p in pods:
         for c in (p.get("spec") or {}).get("containers") or []:
             for port in c.get("ports") or []:
@@ -143,6 +144,7 @@ def _port_mismatches(svc: Obj, pods: list[Obj]) -> list[dict[str, Any]]:
                     numbers.add(int(port["containerPort"]))
                     if port.get("name"):
                         names[port["name"]] = int(port["containerPort"])
+            probed |= _probe_ports(c, names)
     out = []
     for sp in (svc.get("spec") or {}).get("ports") or []:
         target = sp.get("targetPort", sp.get("port"))
@@ -157,9 +159,40 @@ def _port_mismatches(svc: Obj, pods: list[Obj]) -> list[dict[str, Any]]:
                     "port": sp.get("port"),
                     "target_port": target,
                     "container_ports": sorted(numbers),
-                    "suggested_target_port": sorted(numbers)[0] if len(numbers) == 1 else None,
+                    "suggested_target_port": _suggest(sp, numbers, names, probed),
                 }
             )
+    return out
+
+
+def _suggest(
+    service_port: Obj, numbers: set[int], names: dict[str, int], probed: set[int]
+) -> int | None:
+    """The containerPort a Service port most likely meant: the only one; else the one named
+    like the Service port; else the one equal to the Service port; else the one the readiness
+    probe checks (the port that serves)."""
+    if len(numbers) == 1:
+        return next(iter(numbers))
+    if service_port.get("name") in names:
+        return names[service_port["name"]]
+    if service_port.get("port") in numbers:
+        return int(service_port["port"])
+    if len(probed & numbers) == 1:
+        return next(iter(probed & numbers))
+    return None
+
+
+def _probe_ports(container: Obj, names: dict[str, int]) -> set[int]:
+    out: set[int] = set()
+    for probe in ("readinessProbe", "livenessProbe"):
+        action = (container.get(probe) or {}).get("httpGet") or (container.get(probe) or {}).get(
+            "tcpSocket"
+        )
+        port = (action or {}).get("port")
+        if isinstance(port, int) or (isinstance(port, str) and port.isdigit()):
+            out.add(int(port))
+        elif isinstance(port, str) and port in names:
+            out.add(names[port])
     return out
 
 

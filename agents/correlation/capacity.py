@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from agents.analyzers.quotas import quantity
 from agents.correlation.candidate import DEPENDENCY_LOGS, Candidate, find, kref, ns_of
 from agents.models import Category, Finding, Proposal, Verb
 
@@ -130,7 +131,10 @@ def quotas(findings: list[Finding]) -> list[Candidate]:
         )
         props = []
         if quota and q is not None:
-            hard = {k: raise_quantity(v["hard"]) for k, v in findings[q].data["exhausted"].items()}
+            hard = {
+                k: _enough(v, f.data.get("requested") or {}, k, f.data.get("missing_pods") or 1)
+                for k, v in findings[q].data["exhausted"].items()
+            }
             props.append(
                 Proposal(
                     verb=Verb.PATCH,
@@ -209,6 +213,19 @@ def network_policies(findings: list[Finding]) -> list[Candidate]:
             )
         )
     return out
+
+
+def _enough(usage: dict, requested: dict[str, str], key: str, missing: int) -> str:
+    """A new hard limit: half again the old one, or enough for every missing Pod if more."""
+    raised = raise_quantity(usage["hard"])
+    per_pod = 1.0 if key in ("pods", "count/pods") else quantity(requested.get(key, 0))
+    need = quantity(usage["used"]) + missing * per_pod
+    if need <= quantity(raised):
+        return raised
+    m = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", str(usage["hard"]))
+    unit = m.group(2) if m else ""
+    scale = quantity(f"1{unit}") if unit else 1.0
+    return f"{-(-need // scale):.0f}{unit}"
 
 
 def callers_any(findings: list[Finding]) -> bool:

@@ -112,11 +112,29 @@ def _raise_memory(f: Finding) -> Proposal | None:
     )
 
 
+MIN_RAISED_MEMORY = 2**30  # a raised limit below 1Gi rarely survives the next peak
+
+
 def double_quantity(value: str) -> str | None:
-    """A memory quantity doubled, keeping its unit ("768Mi" -> "1536Mi")."""
+    """A memory quantity doubled, keeping its unit ("768Mi" -> "1536Mi"), and at least 1Gi."""
     m = re.fullmatch(r"(\d+(?:\.\d+)?)([A-Za-z]*)", str(value).strip())
-    if not m:
+    if not m or m.group(2) not in _BYTES:
         return None
     number = float(m.group(1)) * 2
+    if number * _BYTES[m.group(2)] < MIN_RAISED_MEMORY:
+        return "1Gi"
     text = str(int(number)) if number.is_integer() else f"{number:g}"
     return text + m.group(2)
+
+
+_BYTES = {
+    "": 1,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}

@@ -38,7 +38,7 @@ def _collect_namespace(incident: Incident, tools: list[Tool], ns: str | None) ->
     findings: list[Finding] = []
     pods = (call(tools, "k8s_list_pods", namespace=ns, limit=1000) or _empty("pods")).data["pods"]
     events = (call(tools, "k8s_events", namespace=ns, limit=500) or _empty("events")).data["events"]
-    pod_findings = analyze_pods(pods, events)
+    pod_findings = analyze_pods(pods, events, datetime.now(UTC))
     findings += pod_findings
     deps = call(tools, "k8s_deployments", namespace=ns)
     deployments = deps.data["deployments"] if deps else []
