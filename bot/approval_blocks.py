@@ -159,7 +159,7 @@ def outcome_text(fix: ArmedFix, oncall: str) -> str:
     if fix.state == WatchState.KEPT:
         return f":white_check_mark: Fix {cmd} kept ({by}): {fix.reason}"
     if fix.state == WatchState.ROLLED_BACK:
-        return f":leftwards_arrow_with_hook: Fix {cmd} rolled back ({who}): {fix.reason}"
+        return f":leftwards_arrow_with_hook: Fix {cmd} rolled back ({by}): {fix.reason}"
     return (
         f":rotating_light: {oncall} *The rollback of {cmd} failed*: {fix.reason}. "
         "The cluster may be half-changed; restore the snapshot by hand (see the audit log)."

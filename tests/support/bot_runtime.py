@@ -55,10 +55,16 @@ def serving(asgi_app: Any) -> Iterator[str]:
 
 
 def bot_settings(
-    slack: SlackDouble, store_path: Path, *, kubeconfig: str | None, prometheus_url: str | None
+    slack: SlackDouble,
+    store_path: Path,
+    *,
+    kubeconfig: str | None,
+    prometheus_url: str | None,
+    **overrides: Any,
 ) -> Settings:
     """Settings as the environment would give them, for a bot talking to the double."""
     return Settings(
+        **overrides,
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         KUBECONFIG=kubeconfig,
@@ -161,6 +167,20 @@ class BotHarness:
         body = urlencode({"payload": json.dumps(payload)})
         return self.post_slack(body, "application/x-www-form-urlencoded")
 
+    def submit_view(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "U222"):
+        """A modal's `view_submission`, with the input `values` as Slack nests them."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T0001", "domain": "example"},
+            "user": {"id": user, "username": "bob", "team_id": "T0001"},
+            "api_app_id": "A0001",
+            "token": "legacy",
+            "trigger_id": "1.2.4",
+            "view": {**view, "id": "V0001", "state": {"values": values}},
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post_slack(body, "application/x-www-form-urlencoded")
+
     # -- webhooks ----------------------------------------------------------------------
 
     def pagerduty(
@@ -230,10 +250,15 @@ def running_bot(
     *,
     kubeconfig: str | None = None,
     prometheus_url: str | None = None,
+    **overrides: Any,
 ) -> Iterator[BotHarness]:
-    """Build the bot from settings, serve it over HTTP, and tear everything down after."""
-    settings = bot_settings(slack, store_path, kubeconfig=kubeconfig, prometheus_url=prometheus_url)
+    """Build the bot from settings (`overrides`: approvers, policy, kill_switch_seconds, ...),
+    start its timers, serve it over HTTP, and tear everything down after."""
+    settings = bot_settings(
+        slack, store_path, kubeconfig=kubeconfig, prometheus_url=prometheus_url, **overrides
+    )
     bot = build_bot(settings)
+    bot.start_background()
     try:
         with serving(create_http_app(bot)) as url, httpx.Client(timeout=30) as http:
             yield BotHarness(bot=bot, url=url, slack=slack, http=http)
