@@ -1,0 +1,471 @@
+"""The deployment artefacts: Kubernetes manifests rendered by the real `kubectl kustomize`,
+and the Dockerfile (parsed, its build context packaged, its HEALTHCHECK run against a real
+`sre-bot serve --http`). No Docker engine is needed, so the image itself is not built here."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from approvals.policy import Autonomy, load_policy
+from bot.settings import Settings
+from tests.conftest import REPO
+from tests.support.slack_double import SlackDouble
+
+KUSTOMIZE = REPO / "deploy" / "kubernetes"
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+READ_VERBS = {"get", "list", "watch"}
+# What the verb catalogue writes (approvals/verbs.py, approvals/executor.py), and nothing more.
+REMEDIATION_VERBS = READ_VERBS | {"patch", "delete", "create"}
+CREATE_ALLOWED = {("", "pods/eviction"), ("networking.k8s.io", "networkpolicies")}
+DELETE_ALLOWED = {("", "pods"), ("networking.k8s.io", "networkpolicies")}
+NODE_ROLE = "sre-bot-remediate-nodes"
+Obj = dict[str, Any]
+
+
+def _render(path: Path) -> list[Obj]:
+    out = subprocess.run(
+        [KUBECTL, "kustomize", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, f"kubectl kustomize {path} failed:\n{out.stderr}"
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+@pytest.fixture(scope="module", params=["base", "overlays/with-redis"])
+def rendered(request: pytest.FixtureRequest) -> list[Obj]:
+    """Every object of one kustomization, as `kubectl apply -k` would send them."""
+    return _render(KUSTOMIZE / request.param)
+
+
+@pytest.fixture(scope="module")
+def with_redis() -> list[Obj]:
+    """The overlay people are told to apply first."""
+    return _render(KUSTOMIZE / "overlays" / "with-redis")
+
+
+def _one(objs: list[Obj], kind: str, name: str) -> Obj:
+    found = [o for o in objs if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind}/{name}, found {len(found)}"
+    return found[0]
+
+
+def _bot(objs: list[Obj]) -> tuple[Obj, Obj]:
+    dep = _one(objs, "Deployment", "sre-bot")
+    return dep, dep["spec"]["template"]["spec"]["containers"][0]
+
+
+def _pairs(rule: Obj) -> set[tuple[str, str]]:
+    return {(g, r) for g in rule.get("apiGroups", []) for r in rule.get("resources", [])}
+
+
+def _roles(objs: list[Obj]) -> list[Obj]:
+    return [o for o in objs if o["kind"] in ("Role", "ClusterRole")]
+
+
+def _config(objs: list[Obj], dep: Obj) -> dict[str, str]:
+    """The settings the bot container receives from ConfigMaps through envFrom."""
+    values: dict[str, str] = {}
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    for src in container.get("envFrom", []):
+        values.update(_one(objs, "ConfigMap", src["configMapRef"]["name"])["data"])
+    return values
+
+
+# ---- RBAC -------------------------------------------------------------------------------
+
+
+def test_investigation_role_only_reads(rendered: list[Obj]) -> None:
+    role = _one(rendered, "ClusterRole", "sre-bot-investigate")
+    for rule in role["rules"]:
+        assert set(rule["verbs"]) <= READ_VERBS, f"write verb in the investigation role: {rule}"
+
+
+def test_investigation_role_cannot_read_secrets(rendered: list[Obj]) -> None:
+    role = _one(rendered, "ClusterRole", "sre-bot-investigate")
+    for rule in role["rules"]:
+        assert "secrets" not in rule.get("resources", []), rule
+        assert not rule.get("nonResourceURLs"), rule
+
+
+def test_no_role_uses_a_wildcard(rendered: list[Obj]) -> None:
+    roles = _roles(rendered)
+    assert roles
+    for role in roles:
+        assert "aggregationRule" not in role, role["metadata"]["name"]
+        for rule in role["rules"]:
+            for field in ("verbs", "resources", "apiGroups", "resourceNames"):
+                assert not any("*" in v for v in rule.get(field, [])), (role["metadata"], rule)
+
+
+def test_investigation_role_covers_what_the_specialists_read(rendered: list[Obj]) -> None:
+    role = _one(rendered, "ClusterRole", "sre-bot-investigate")
+    readable = set().union(*(_pairs(r) for r in role["rules"] if set(r["verbs"]) >= READ_VERBS))
+    needed = {("", r) for r in ("pods", "pods/log", "events", "services", "endpoints", "nodes")}
+    needed |= {("", r) for r in ("namespaces", "configmaps", "persistentvolumeclaims")}
+    needed |= {("", "resourcequotas"), ("autoscaling", "horizontalpodautoscalers")}
+    needed |= {("apps", r) for r in ("deployments", "replicasets", "statefulsets", "daemonsets")}
+    needed |= {("networking.k8s.io", "networkpolicies")}
+    assert needed <= readable, f"missing: {sorted(needed - readable)}"
+
+
+def test_remediation_is_namespaced_except_the_documented_node_role(rendered: list[Obj]) -> None:
+    writers = [r for r in _roles(rendered) if r["metadata"]["name"] != "sre-bot-investigate"]
+    cluster = [r["metadata"]["name"] for r in writers if r["kind"] == "ClusterRole"]
+    assert cluster == [NODE_ROLE]
+    node_role = _one(rendered, "ClusterRole", NODE_ROLE)
+    assert [(_pairs(r), set(r["verbs"])) for r in node_role["rules"]] == [
+        ({("", "nodes")}, {"get", "patch"})
+    ]
+    namespaced = [r for r in writers if r["kind"] == "Role"]
+    assert {r["metadata"]["namespace"] for r in namespaced} == {"shop"}
+
+
+def test_remediation_roles_grant_only_the_catalogue_verbs(rendered: list[Obj]) -> None:
+    for role in (r for r in _roles(rendered) if r["kind"] == "Role"):
+        for rule in role["rules"]:
+            verbs = set(rule["verbs"])
+            assert verbs <= REMEDIATION_VERBS, rule
+            if "create" in verbs:
+                assert _pairs(rule) <= CREATE_ALLOWED, rule
+            if "delete" in verbs:
+                assert _pairs(rule) <= DELETE_ALLOWED, rule
+            assert not any(r == "secrets" or r.endswith("/exec") for _, r in _pairs(rule)), rule
+
+
+def test_remediation_role_grants_what_each_catalogue_verb_writes(rendered: list[Obj]) -> None:
+    role = _one(rendered, "Role", "sre-bot-remediate")
+    granted = {(g, r, v) for rule in role["rules"] for g, r in _pairs(rule) for v in rule["verbs"]}
+    needed = {
+        ("apps", "deployments", "patch"),  # restart, undo, set image/env/resources, patch
+        ("apps", "deployments/scale", "patch"),  # scale
+        ("apps", "replicasets", "get"),  # rollout undo reads the old template
+        ("apps", "replicasets", "list"),
+        ("", "pods", "delete"),
+        ("", "pods/eviction", "create"),  # drain
+        ("", "services", "patch"),  # selector fixes
+        ("", "resourcequotas", "patch"),  # exhausted quota
+        ("networking.k8s.io", "networkpolicies", "delete"),  # deny-all policy
+    }
+    assert needed <= granted, f"missing: {sorted(needed - granted)}"
+
+
+def test_every_binding_binds_the_bot_service_account_to_a_rendered_role(
+    rendered: list[Obj],
+) -> None:
+    bindings = [o for o in rendered if o["kind"] in ("RoleBinding", "ClusterRoleBinding")]
+    assert len(bindings) == 3
+    sa = _one(rendered, "ServiceAccount", "sre-bot")
+    for b in bindings:
+        ref = b["roleRef"]
+        role = _one(rendered, ref["kind"], ref["name"])
+        if ref["kind"] == "Role":
+            assert role["metadata"]["namespace"] == b["metadata"]["namespace"]
+        assert b["subjects"] == [
+            {"kind": "ServiceAccount", "name": "sre-bot", "namespace": sa["metadata"]["namespace"]}
+        ]
+    dep, _ = _bot(rendered)
+    assert dep["spec"]["template"]["spec"]["serviceAccountName"] == "sre-bot"
+
+
+# ---- the Deployment -----------------------------------------------------------------------
+
+
+def test_bot_pods_run_non_root_on_a_read_only_root_fs(rendered: list[Obj]) -> None:
+    for dep in (o for o in rendered if o["kind"] == "Deployment"):
+        pod = dep["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] != 0
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for c in pod["containers"]:
+            sc = c["securityContext"]
+            assert sc["readOnlyRootFilesystem"] is True, c["name"]
+            assert sc["allowPrivilegeEscalation"] is False, c["name"]
+            assert sc["capabilities"]["drop"] == ["ALL"], c["name"]
+            assert "add" not in sc["capabilities"], c["name"]
+            assert c["resources"]["requests"] and c["resources"]["limits"], c["name"]
+
+
+def test_bot_runs_two_replicas_of_serve_http_with_probes_on_healthz(rendered: list[Obj]) -> None:
+    dep, c = _bot(rendered)
+    assert dep["spec"]["replicas"] == 2
+    assert c["args"] == ["serve", "--http", "--port", "3000"]
+    assert c["image"].startswith("ghcr.io/") and ":" in c["image"]
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    assert ports == {"http": 3000}
+    for probe in ("livenessProbe", "readinessProbe"):
+        get = c[probe]["httpGet"]
+        assert get["path"] == "/healthz"
+        assert ports.get(get["port"], get["port"]) == 3000
+
+
+def test_pdb_and_service_select_the_bot_pods(rendered: list[Obj]) -> None:
+    dep, _ = _bot(rendered)
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    pdb = _one(rendered, "PodDisruptionBudget", "sre-bot")
+    svc = _one(rendered, "Service", "sre-bot")
+    for selector in (pdb["spec"]["selector"]["matchLabels"], svc["spec"]["selector"]):
+        assert selector and selector.items() <= labels.items()
+    assert pdb["spec"]["minAvailable"] < dep["spec"]["replicas"]
+    assert svc["spec"]["ports"][0]["targetPort"] == "http"
+
+
+def _setting_names() -> set[str]:
+    names = set()
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        names |= set(alias.choices) if alias is not None else {f"SRE_BOT_{name.upper()}"}
+    return names
+
+
+def test_every_env_var_the_deployment_sets_is_a_real_setting(rendered: list[Obj]) -> None:
+    dep, c = _bot(rendered)
+    set_here = {e["name"] for e in c["env"]} | set(_config(rendered, dep))
+    assert set_here - _setting_names() == set()
+    for e in c["env"]:
+        ref = e["valueFrom"]["secretKeyRef"]  # credentials only ever come from the Secret
+        assert (ref["name"], ref["key"]) == ("sre-bot-secrets", e["name"])
+    assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"} <= {
+        e["name"] for e in c["env"] if not e["valueFrom"]["secretKeyRef"].get("optional")
+    }
+    assert {"SRE_BOT_PAGERDUTY_SECRET", "SRE_BOT_ALERTMANAGER_TOKEN"} <= set_here
+
+
+def test_the_configmap_values_are_valid_settings(
+    rendered: list[Obj], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dep, _ = _bot(rendered)
+    for key, value in _config(rendered, dep).items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    # Two replicas need shared state: the store must be Redis, never a per-pod SQLite file.
+    assert settings.store.startswith("redis://")
+    assert settings.policy == Path("/etc/sre-bot/policy.yaml")
+
+
+def test_policy_configmap_is_mounted_where_sre_bot_policy_points_and_loads(
+    rendered: list[Obj], tmp_path: Path
+) -> None:
+    dep, c = _bot(rendered)
+    policy_path = Path(_config(rendered, dep)["SRE_BOT_POLICY"])
+    volumes = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+    mount = next(m for m in c["volumeMounts"] if Path(m["mountPath"]) == policy_path.parent)
+    assert mount["readOnly"] is True
+    cm_ref = volumes[mount["name"]]["configMap"]
+    item = next(i for i in cm_ref["items"] if i["path"] == policy_path.name)
+    text = _one(rendered, "ConfigMap", cm_ref["name"])["data"][item["key"]]
+    (tmp_path / "policy.yaml").write_text(text)
+    policy = load_policy(tmp_path / "policy.yaml")
+    assert policy.is_protected("Deployment/kube-system/coredns")
+    assert policy.is_protected("Deployment/sre-bot/sre-bot")  # the bot never fixes itself
+    assert policy.autonomy_for("shop", {"tier": "critical"}) == Autonomy.APPROVE
+    assert policy.autonomy_for("kube-public") == Autonomy.OBSERVE
+    assert policy.approvers.two_person_for_destructive is True
+
+
+def test_redis_overlay_serves_the_store_url_and_admits_only_the_bot(
+    with_redis: list[Obj],
+) -> None:
+    dep, _ = _bot(with_redis)
+    url = _config(with_redis, dep)["SRE_BOT_STORE"]
+    m = re.fullmatch(r"redis://([^.:/]+)\.([^.:/]+)\.svc:(\d+)/\d+", url)
+    assert m, url
+    svc = _one(with_redis, "Service", m[1])
+    assert svc["metadata"]["namespace"] == m[2]
+    assert [p["port"] for p in svc["spec"]["ports"]] == [int(m[3])]
+    redis = _one(with_redis, "Deployment", "redis")
+    assert (
+        svc["spec"]["selector"].items() <= redis["spec"]["template"]["metadata"]["labels"].items()
+    )
+    netpol = _one(with_redis, "NetworkPolicy", "redis")
+    allowed = netpol["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
+    assert allowed.items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+
+
+# ---- the Dockerfile -----------------------------------------------------------------------
+
+
+def _dockerfile_stages() -> list[list[tuple[str, str]]]:
+    """(INSTRUCTION, arguments) per build stage, continuation lines joined, comments dropped."""
+    text = (REPO / "Dockerfile").read_text()
+    logical, buf = [], ""
+    for line in text.splitlines():
+        if line.lstrip().startswith("#") and not buf:
+            continue
+        if line.rstrip().endswith("\\"):
+            buf += line.rstrip()[:-1] + " "
+            continue
+        if (buf + line).strip():
+            logical.append((buf + line).strip())
+        buf = ""
+    stages: list[list[tuple[str, str]]] = []
+    for entry in logical:
+        word, _, rest = entry.partition(" ")
+        if word.upper() == "FROM":
+            stages.append([])
+        if stages:
+            stages[-1].append((word.upper(), rest.strip()))
+    return stages
+
+
+def _instr(stage: list[tuple[str, str]], word: str) -> list[str]:
+    return [rest for w, rest in stage if w == word]
+
+
+def test_image_is_multi_stage_slim_python_311() -> None:
+    stages = _dockerfile_stages()
+    assert len(stages) >= 2
+    text = (REPO / "Dockerfile").read_text()
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim$", text, re.M)
+    assert all(_instr(s, "FROM")[0].startswith("${PYTHON_IMAGE}") for s in stages)
+
+
+def test_final_stage_runs_as_a_fixed_non_root_uid() -> None:
+    final = _dockerfile_stages()[-1]
+    users = _instr(final, "USER")
+    assert users, "the final stage must set USER"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit() and int(uid) > 0
+
+
+def test_final_stage_has_no_build_tools() -> None:
+    final = _dockerfile_stages()[-1]
+    runs = " ".join(_instr(final, "RUN"))
+    for tool in ("build-essential", "gcc", "make", "apt-get install", "pip wheel", "pip install"):
+        assert tool not in runs, f"{tool!r} in the final stage"
+    assert [c for c in _instr(final, "COPY")] == ["--from=builder /opt/venv /opt/venv"]
+
+
+def test_entrypoint_and_healthcheck_match_the_http_server() -> None:
+    final = _dockerfile_stages()[-1]
+    assert json.loads(_instr(final, "ENTRYPOINT")[-1]) == ["sre-bot"]
+    cmd = json.loads(_instr(final, "CMD")[-1])
+    port = cmd[cmd.index("--port") + 1]
+    assert cmd[:2] == ["serve", "--http"]
+    assert _instr(final, "EXPOSE") == [port]
+    check = _instr(final, "HEALTHCHECK")[-1]
+    assert f"127.0.0.1:{port}/healthz" in check and "curl" not in check
+
+
+def test_image_state_goes_to_a_volume() -> None:
+    final = _dockerfile_stages()[-1]
+    env = " ".join(_instr(final, "ENV"))
+    store = re.search(r"SRE_BOT_STORE=(\S+)", env)
+    assert store, "the image must set SRE_BOT_STORE"
+    volume = json.loads(_instr(final, "VOLUME")[-1])[0]
+    assert store[1].removeprefix("sqlite:///").startswith(volume + "/")
+    assert Settings(store=store[1]).store == store[1]
+
+
+def _healthcheck_command() -> list[str]:
+    check = _instr(_dockerfile_stages()[-1], "HEALTHCHECK")[-1]
+    return json.loads(check[check.index("CMD") + 3 :].strip())
+
+
+def test_healthcheck_passes_against_a_real_server_and_fails_without_one(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text((KUSTOMIZE / "base" / "policy.yaml").read_text())
+    with SlackDouble() as slack:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": "xoxb-0000-test",
+            "SLACK_SIGNING_SECRET": "secret",
+            "SRE_BOT_SLACK_API_URL": slack.base_url,
+            "SRE_BOT_STORE": f"sqlite:///{tmp_path / 'state.db'}",
+            "SRE_BOT_POLICY": str(policy),
+        }
+        bot = REPO / ".venv" / "bin" / "sre-bot"
+        proc = subprocess.Popen(
+            [str(bot), "serve", "--http", "--port", "0", "--host", "127.0.0.1"],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        lines: list[str] = []
+        threading.Thread(target=lambda: lines.extend(proc.stderr or []), daemon=True).start()
+        try:
+            port = _wait_for_port(lines, proc)
+            command = [
+                sys.executable if a == "python" else a.replace(":3000/", f":{port}/")
+                for a in _healthcheck_command()
+            ]
+            assert subprocess.run(command, timeout=20).returncode == 0
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+        assert subprocess.run(command, capture_output=True, timeout=20).returncode != 0
+
+
+def _wait_for_port(lines: list[str], proc: subprocess.Popen[str]) -> int:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for line in list(lines):
+            m = re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                return int(m[1])
+        assert proc.poll() is None, "sre-bot serve exited:\n" + "".join(lines)
+        time.sleep(0.05)  # polling the server's log for its port, not waiting blindly
+    raise AssertionError("sre-bot serve did not report its port:\n" + "".join(lines))
+
+
+def _ignored(rel: str, patterns: list[str]) -> bool:
+    parts = rel.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for p in patterns:
+        if p.startswith("**/"):
+            if any(fnmatch.fnmatchcase(part, p[3:]) for part in parts):
+                return True
+        elif any(fnmatch.fnmatchcase(pre, p) for pre in prefixes):
+            return True
+    return False
+
+
+def test_build_context_packages_into_a_wheel_with_the_console_script(tmp_path: Path) -> None:
+    """The builder stage's steps without Docker: its COPYs (honouring .dockerignore) into a
+    fresh context, then `pip wheel` of that context."""
+    lines = (REPO / ".dockerignore").read_text().splitlines()
+    patterns = [p.strip() for p in lines if p.strip() and not p.startswith("#")]
+    assert {".git", ".venv", "tests", ".env"} <= set(patterns)
+    ctx = tmp_path / "ctx"
+    for args in _instr(_dockerfile_stages()[0], "COPY"):
+        *sources, dest = shlex.split(args)
+        for src in sources:
+            root = REPO / src
+            files = [root] if root.is_file() else [f for f in root.rglob("*") if f.is_file()]
+            for f in files:
+                rel = f.relative_to(REPO).as_posix()
+                if not _ignored(rel, patterns):
+                    # COPY puts a file into dest/, and a folder's contents into dest/.
+                    inside = f.name if root.is_file() else f.relative_to(root)
+                    target = ctx / dest / inside
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(f, target)
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ctx)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    if out.returncode and "No matching distribution found for setuptools" in out.stderr:
+        pytest.skip("no package index for the isolated build's setuptools")
+    assert out.returncode == 0, out.stderr
+    (wheel,) = tmp_path.glob("sre_bot-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "sre-bot = bot.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert any(n.startswith("prompts/") and n.endswith(".md") for n in names)
+    assert any(n.startswith("sandbox/scenarios/") for n in names)
+    assert not any(n.startswith("tests/") or "__pycache__" in n for n in names)
