@@ -45,6 +45,12 @@ def register(cli: click.Group) -> None:
     "--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig (default: KUBECONFIG)."
 )
 @click.option("--prometheus", help="Prometheus base URL (default: SRE_BOT_PROMETHEUS_URL).")
+@click.option(
+    "--approve/--reject",
+    "decision",
+    default=None,
+    help="Decide the first proposal without a prompt; it then runs under the kill switch.",
+)
 def investigate_command(
     text: str,
     scenario: Path | None,
@@ -52,9 +58,12 @@ def investigate_command(
     as_json: bool,
     kubeconfig: Path | None,
     prometheus: str | None,
+    decision: bool | None,
 ) -> None:
     """Investigate one incident described by TEXT and show the thread, diagnosis and proposals."""
     console = Console(stderr=False, highlight=False)
+    # --approve/--reject (or a terminal to prompt at): the proposal goes through the gate.
+    deciding = not as_json and (decision is not None or sys.stdin.isatty())
     try:
         settings = Settings()
         result = run_investigation(
@@ -65,6 +74,7 @@ def investigate_command(
             prometheus=prometheus,
             settings=settings,
             console=None if as_json else console,
+            decide=_decider(decision, settings, console) if deciding else None,
         )
     except Exception as exc:
         if not isinstance(exc, _user_errors()):
@@ -74,10 +84,11 @@ def investigate_command(
     if as_json:
         click.echo(result.model_dump_json(indent=2))
         return
+    if deciding:
+        return  # already shown, before the decision
     from bot.terminal import render_result
 
     render_result(console, result)
-    # (--approve / --reject, added by the approvals work, act on `result.proposals` here.)
 
 
 def run_investigation(
@@ -89,6 +100,7 @@ def run_investigation(
     prometheus: str | None,
     settings: Settings,
     console: Console | None,
+    decide: Any = None,
 ) -> InvestigationResult:
     """Connect (or start a sandbox), investigate with live progress, and return the result."""
     from agents.investigation import investigate
@@ -115,7 +127,7 @@ def run_investigation(
             from bot.terminal import ThreadRenderer
 
             on_progress = stack.enter_context(ThreadRenderer(console))
-        return investigate(
+        result = investigate(
             trigger,
             cluster,
             engine=engine,
@@ -123,7 +135,23 @@ def run_investigation(
             runbooks_dir=settings.runbooks_dir,
             on_progress=on_progress,
         )
+        if decide is not None:  # while the cluster (or the sandbox) is still up
+            decide(result, cluster)
+        return result
     raise AssertionError("unreachable")
+
+
+def _decider(decision: bool | None, settings: Settings, console: Console) -> Any:
+    """Gate -> executor -> kill switch for the terminal (bot/approval_terminal.py)."""
+
+    def decide(result: InvestigationResult, cluster: Any) -> None:
+        from bot.approval_terminal import decide_in_terminal
+        from bot.terminal import render_result
+
+        render_result(console, result)
+        decide_in_terminal(result, cluster, approve=decision, settings=settings, console=console)
+
+    return decide
 
 
 def _start_sandbox(path: Path) -> tuple[Any, Any]:
