@@ -343,11 +343,17 @@ class SQLiteStateStore(StateStore):
 
 
 def open_store(url: str) -> StateStore:
-    """The store named by `SRE_BOT_STORE`: `sqlite:///path/to/file.db` (Redis arrives later)."""
+    """The store named by `SRE_BOT_STORE`: `sqlite:///path/to/file.db` or `redis://host:port/db`.
+
+    `approvals.stores.open_stores` opens this together with the audit log, books and checkpointer.
+    """
     if url.startswith("sqlite:///"):
         return SQLiteStateStore(url.removeprefix("sqlite:///") or "sre-bot.db")
     if url.startswith(("redis://", "rediss://")):
-        raise StoreError(
-            "the Redis store is not available in this version; set SRE_BOT_STORE=sqlite:///path.db"
-        )
-    raise StoreError(f"SRE_BOT_STORE must be sqlite:///path/to/file.db, got {url!r}")
+        from approvals.redis import RedisStateStore, connect, parse_redis_url
+
+        target = parse_redis_url(url)
+        return RedisStateStore(connect(target), target.prefix, owns_client=True)
+    raise StoreError(
+        f"SRE_BOT_STORE must be sqlite:///path/to/file.db or redis://host:port/db, got {url!r}"
+    )

@@ -40,3 +40,53 @@ def write_scenario(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server on a free loopback port, one per xdist worker; tests use unique prefixes."""
+    from tests.support.redis_server import running_redis
+
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(request, tmp_path):
+    """Make store URLs on both backends: `store_url(name)` is the same store for the same name."""
+    from tests.support.redis_server import new_prefix
+
+    urls: dict[str, str] = {}
+
+    def make(name: str = "state") -> str:
+        if name not in urls:
+            if request.param == "sqlite":
+                urls[name] = f"sqlite:///{tmp_path / (name + '.db')}"
+            else:
+                server = request.getfixturevalue("redis_server")
+                urls[name] = f"{server.url}?prefix={new_prefix()}"
+        return urls[name]
+
+    make.backend = request.param
+    return make
+
+
+@pytest.fixture
+def stores_at(store_url):
+    """Open `approvals.stores.Stores` by name on the parametrized backend; closed after the test.
+
+    Each call opens a new connection, as another process or replica would.
+    """
+    from approvals.stores import open_stores
+
+    opened = []
+
+    def open_(name: str = "state"):
+        stores = open_stores(store_url(name))
+        opened.append(stores)
+        return stores
+
+    open_.backend = store_url.backend
+    yield open_
+    for stores in opened:
+        stores.close()

@@ -12,8 +12,8 @@ from approvals.audit import AuditEvent, SQLiteAuditLog
 from bot.cli import cli
 
 
-def test_events_come_back_in_order_and_by_incident(tmp_path):
-    log = SQLiteAuditLog(tmp_path / "a.db")
+def test_events_come_back_in_order_and_by_incident(stores_at):
+    log = stores_at("a").audit
     log.append(AuditEvent(incident_id="inc-1", action="investigation.started"))
     log.append(AuditEvent(incident_id="inc-2", action="investigation.started"))
     log.append(
@@ -34,12 +34,11 @@ def test_the_log_refuses_edits_and_deletions(tmp_path):
         db.execute("DELETE FROM audit_events")
 
 
-def test_audit_export_prints_json_lines_for_one_incident(tmp_path, monkeypatch):
-    path = tmp_path / "store.db"
-    log = SQLiteAuditLog(path)
+def test_audit_export_prints_json_lines_for_one_incident(stores_at, store_url, monkeypatch):
+    log = stores_at("store").audit
     log.append(AuditEvent(incident_id="inc-1", action="a"))
     log.append(AuditEvent(incident_id="inc-2", action="b"))
-    monkeypatch.setenv("SRE_BOT_STORE", f"sqlite:///{path}")
+    monkeypatch.setenv("SRE_BOT_STORE", store_url("store"))
     result = CliRunner().invoke(cli, ["audit", "export", "--incident", "inc-2"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agents.models import Proposal, Verb
-from approvals.audit import SQLiteAuditLog
 from approvals.gate import Gate, RequestStatus, Route
 from approvals.policy import ApprovalPolicy, Approvers, Autonomy, AutonomyRule, Match
 
@@ -30,10 +29,9 @@ def _delete() -> Proposal:
 
 
 @pytest.fixture
-def gate(tmp_path):
-    g = Gate(tmp_path / "state.db", _policy(), SQLiteAuditLog(tmp_path / "state.db"))
-    yield g
-    g.close()
+def gate(stores_at):
+    stores = stores_at("state")
+    return Gate(stores.approvals, _policy(), stores.audit)
 
 
 def test_an_approvers_press_decides_once_and_the_second_press_is_told_who_decided(gate):
@@ -76,9 +74,9 @@ def test_the_requester_cannot_approve_their_own_destructive_change(gate):
     assert gate.decide(req.id, "UOTHER", approve=True, now=T0).fresh
 
 
-def test_two_approvers_at_the_same_instant_produce_one_decision(tmp_path):
-    # Two Gate objects on one file stand for two processes; many threads press at once.
-    gates = [Gate(tmp_path / "s.db", _policy()) for _ in range(2)]
+def test_two_approvers_at_the_same_instant_produce_one_decision(stores_at):
+    # Two Gate objects on one store stand for two processes; many threads press at once.
+    gates = [Gate(stores_at("s").approvals, _policy()) for _ in range(2)]
     req = gates[0].submit("inc-1", 0, _undo(), now=T0)
     barrier = threading.Barrier(8)
     results = []
@@ -97,11 +95,12 @@ def test_two_approvers_at_the_same_instant_produce_one_decision(tmp_path):
     assert sum(r.fresh for r in results) == 1
 
 
-def test_requests_survive_a_restart(tmp_path):
-    g1 = Gate(tmp_path / "s.db", _policy())
+def test_requests_survive_a_restart(stores_at):
+    first = stores_at("s")
+    g1 = Gate(first.approvals, _policy())
     req = g1.submit("inc-1", 0, _undo(), now=T0)
-    g1.close()
-    g2 = Gate(tmp_path / "s.db", _policy())
+    first.close()
+    g2 = Gate(stores_at("s").approvals, _policy())
     assert g2.get(req.id).proposal == _undo()
     assert g2.decide(req.id, "UAPPROVER", approve=True, now=T0).fresh
 
@@ -116,24 +115,25 @@ def test_requests_survive_a_restart(tmp_path):
         (Autonomy.AUTO, _delete(), Route.NEEDS_APPROVAL, RequestStatus.PENDING),
     ],
 )
-def test_the_autonomy_level_decides_the_route(tmp_path, autonomy, proposal, route, status):
+def test_the_autonomy_level_decides_the_route(stores_at, autonomy, proposal, route, status):
     policy = _policy(autonomy=[AutonomyRule(match=Match(namespaces=["shop"]), autonomy=autonomy)])
-    g = Gate(tmp_path / "s.db", policy)
+    g = Gate(stores_at("s").approvals, policy)
     req = g.submit("inc-1", 0, proposal, now=T0)
     assert (req.route, req.status) == (route, status)
     if route != Route.NEEDS_APPROVAL:
         assert not g.decide(req.id, "UAPPROVER", approve=True, now=T0).fresh
 
 
-def test_protected_targets_are_refused_whatever_the_autonomy(tmp_path):
-    g = Gate(tmp_path / "s.db", _policy(default_autonomy=Autonomy.AUTO))
+def test_protected_targets_are_refused_whatever_the_autonomy(stores_at):
+    g = Gate(stores_at("s").approvals, _policy(default_autonomy=Autonomy.AUTO))
     req = g.submit("inc-1", 0, _undo("Deployment/kube-system/coredns"), now=T0)
     assert req.route == Route.REFUSED
 
 
-def test_every_request_and_decision_is_audited(tmp_path):
-    audit = SQLiteAuditLog(tmp_path / "s.db")
-    g = Gate(tmp_path / "s.db", _policy(), audit)
+def test_every_request_and_decision_is_audited(stores_at):
+    stores = stores_at("s")
+    audit = stores.audit
+    g = Gate(stores.approvals, _policy(), audit)
     req = g.submit("inc-9", 0, _undo(), requested_by="UREQ", now=T0)
     g.decide(req.id, "URANDOM", approve=True, now=T0)
     g.decide(req.id, "UAPPROVER", approve=True, now=T0)

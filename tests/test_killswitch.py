@@ -9,7 +9,6 @@ import pytest
 
 from agents.models import Proposal, Verb
 from agents.tools.cluster import Cluster
-from approvals.audit import SQLiteAuditLog
 from approvals.executor import Executor
 from approvals.killswitch import KillSwitch, WatchState
 from approvals.policy import Confirmation
@@ -60,10 +59,10 @@ def _sweep_until(ks: KillSwitch, fix_id: str, timeout: float = 20.0) -> WatchSta
     return ks.get(fix_id).state
 
 
-def test_a_fix_confirmed_healthy_before_its_deadline_is_kept(sandbox, executor, tmp_path):
-    audit = SQLiteAuditLog(tmp_path / "s.db")
+def test_a_fix_confirmed_healthy_before_its_deadline_is_kept(sandbox, executor, stores_at):
+    audit = stores_at("s").audit
     seen = []
-    ks = KillSwitch(tmp_path / "s.db", executor, audit=audit, notify=seen.append)
+    ks = KillSwitch(stores_at("s").deadlines, executor, audit=audit, notify=seen.append)
     record = executor.execute(UNDO, approved_by="U1")
     ks.arm("inc-1:0", "inc-1", record, window_seconds=30)
     assert _sweep_until(ks, "inc-1:0") == WatchState.KEPT
@@ -73,8 +72,8 @@ def test_a_fix_confirmed_healthy_before_its_deadline_is_kept(sandbox, executor, 
     assert [e.action for e in audit.events("inc-1")] == ["killswitch.armed", "fix.confirmed"]
 
 
-def test_a_fix_that_never_gets_healthy_is_rolled_back_at_the_deadline(sandbox, executor, tmp_path):
-    ks = KillSwitch(tmp_path / "s.db", executor)
+def test_a_fix_that_never_gets_healthy_is_rolled_back_at_the_deadline(sandbox, executor, stores_at):
+    ks = KillSwitch(stores_at("s").deadlines, executor)
     assert _restarted_at(sandbox) is None
     record = executor.execute(RESTART, approved_by="U1")
     assert _restarted_at(sandbox) is not None
@@ -87,8 +86,8 @@ def test_a_fix_that_never_gets_healthy_is_rolled_back_at_the_deadline(sandbox, e
     assert _restarted_at(sandbox) is None
 
 
-def test_in_human_mode_only_keep_saves_a_healthy_fix(sandbox, executor, tmp_path):
-    ks = KillSwitch(tmp_path / "s.db", executor)
+def test_in_human_mode_only_keep_saves_a_healthy_fix(sandbox, executor, stores_at):
+    ks = KillSwitch(stores_at("s").deadlines, executor)
     record = executor.execute(UNDO, approved_by="U1")
     fix = ks.arm("inc-1:0", "inc-1", record, window_seconds=60, confirmation=Confirmation.HUMAN)
     ks.sweep(now=fix.armed_at + 1)
@@ -100,8 +99,8 @@ def test_in_human_mode_only_keep_saves_a_healthy_fix(sandbox, executor, tmp_path
     assert _template_image(sandbox).endswith(":2.13.2")
 
 
-def test_roll_back_now_restores_the_snapshot_at_once(sandbox, executor, tmp_path):
-    ks = KillSwitch(tmp_path / "s.db", executor)
+def test_roll_back_now_restores_the_snapshot_at_once(sandbox, executor, stores_at):
+    ks = KillSwitch(stores_at("s").deadlines, executor)
     record = executor.execute(UNDO, approved_by="U1")
     assert _template_image(sandbox).endswith(":2.13.2")
     ks.arm("inc-1:0", "inc-1", record, window_seconds=600, confirmation=Confirmation.HUMAN)
@@ -110,8 +109,10 @@ def test_roll_back_now_restores_the_snapshot_at_once(sandbox, executor, tmp_path
     assert _template_image(sandbox).endswith(":2.14.0")
 
 
-def test_two_sweepers_at_the_deadline_roll_back_once(sandbox, executor, tmp_path):
-    sweepers = [KillSwitch(tmp_path / "s.db", executor, owner=f"replica-{i}") for i in range(3)]
+def test_two_sweepers_at_the_deadline_roll_back_once(sandbox, executor, stores_at):
+    sweepers = [
+        KillSwitch(stores_at("s").deadlines, executor, owner=f"replica-{i}") for i in range(3)
+    ]
     record = executor.execute(RESTART, approved_by="U1")
     fix = sweepers[0].arm("inc-1:0", "inc-1", record, window_seconds=0.5)
     barrier = threading.Barrier(3)
@@ -130,9 +131,9 @@ def test_two_sweepers_at_the_deadline_roll_back_once(sandbox, executor, tmp_path
     assert len(fired) == 1
 
 
-def test_a_dead_sweepers_claim_is_taken_over_after_its_lease(sandbox, executor, tmp_path):
-    dead = KillSwitch(tmp_path / "s.db", executor, owner="dead", lease_seconds=5)
-    alive = KillSwitch(tmp_path / "s.db", executor, owner="alive", lease_seconds=5)
+def test_a_dead_sweepers_claim_is_taken_over_after_its_lease(sandbox, executor, stores_at):
+    dead = KillSwitch(stores_at("s").deadlines, executor, owner="dead", lease_seconds=5)
+    alive = KillSwitch(stores_at("s").deadlines, executor, owner="alive", lease_seconds=5)
     record = executor.execute(RESTART, approved_by="U1")
     fix = dead.arm("inc-1:0", "inc-1", record, window_seconds=1)
     # The dead replica claimed the deadline and vanished before rolling back.

@@ -1,7 +1,8 @@
-"""The SQLite state store: incidents and their threads, dedup keys, dead letters, presses."""
+"""The state store on SQLite and on Redis: incidents and their threads, dedup keys, dead letters, presses."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,8 @@ from approvals.store import (
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    s = SQLiteStateStore(tmp_path / "state.db")
+def store(store_url):
+    s = open_store(store_url("state"))
     yield s
     s.close()
 
@@ -46,13 +47,13 @@ def test_an_incident_is_found_by_id_by_thread_and_by_external_key(store):
     assert store.get_incident("nope") is None
 
 
-def test_the_thread_mapping_and_findings_survive_reopening_the_file(tmp_path):
-    first = SQLiteStateStore(tmp_path / "s.db")
+def test_the_thread_mapping_and_findings_survive_reopening_the_file(store_url):
+    first = open_store(store_url("s"))
     first.create_incident(_record())
     finding = Finding(specialist="logs", title="FATAL DATABASE_URL is not set")
     first.update_incident("inc-1", status="diagnosed", findings=[finding])
     first.close()
-    again = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    again = open_store(store_url("s"))
     record = again.find_by_thread("C1", "1.000001")
     assert record.status == "diagnosed"
     assert record.findings[0].title == "FATAL DATABASE_URL is not set"
@@ -97,6 +98,21 @@ def test_button_presses_are_recorded_in_order(store):
     assert [p.action_id for p in store.presses("inc-1")] == ["approve", "reject"]
 
 
-def test_a_redis_url_is_refused_with_a_message_until_the_redis_store_lands():
-    with pytest.raises(StoreError, match="sqlite:///"):
-        open_store("redis://127.0.0.1:6379/0")
+def test_an_unreachable_redis_url_is_refused_with_a_message_naming_it():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens once the socket is closed
+    with pytest.raises(StoreError, match=rf"127\.0\.0\.1:{port}.*redis-server is running"):
+        open_store(f"redis://127.0.0.1:{port}/0")
+
+
+def test_an_unknown_store_scheme_is_refused_with_the_accepted_forms(tmp_path: Path):
+    with pytest.raises(StoreError, match="sqlite:///.*redis://"):
+        open_store(f"postgres://{tmp_path}")
+
+
+def test_the_sqlite_store_is_still_its_own_class(tmp_path: Path):
+    s = SQLiteStateStore(tmp_path / "direct.db")
+    s.create_incident(_record())
+    assert s.get_incident("inc-1").id == "inc-1"
+    s.close()

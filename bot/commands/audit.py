@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import click
 
-from approvals.audit import SQLiteAuditLog, export_jsonl
+from approvals.audit import AuditLog, export_jsonl
+from approvals.store import StoreError
+from approvals.stores import open_audit_log as open_audit_log_at
 from bot.settings import Settings
 
 
-def open_audit_log(settings: Settings) -> SQLiteAuditLog:
-    """The audit log behind `SRE_BOT_STORE`."""
-    if not settings.store.startswith("sqlite:///"):
-        raise click.UsageError(f"audit export does not support the store {settings.store!r} yet")
-    return SQLiteAuditLog(settings.store.removeprefix("sqlite:///"))
+def open_audit_log(settings: Settings) -> AuditLog:
+    """The audit log behind `SRE_BOT_STORE` (SQLite or Redis)."""
+    try:
+        return open_audit_log_at(settings.store)
+    except StoreError as e:
+        raise click.ClickException(str(e)) from e
 
 
 def register(cli: click.Group) -> None:
@@ -31,4 +34,6 @@ def register(cli: click.Group) -> None:
             for line in export_jsonl(log, incident_id):
                 click.echo(line)
         finally:
-            log.close()
+            close = getattr(log, "close", None)
+            if close is not None:
+                close()
