@@ -6,6 +6,7 @@ time, so a Pod is only rebuilt when its mode changes; `PodInfo.wake` says when i
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -317,7 +318,8 @@ class Kubelet:
 
 
 def _hex64(*parts: str) -> str:
-    return "".join(f"{stable_hash(*parts, str(i)):016x}" for i in range(4))
+    """64 hex digits, stable per input: container IDs and image digests."""
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 def _qos(spec: Obj) -> str:

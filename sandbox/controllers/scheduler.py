@@ -72,6 +72,9 @@ def _node_view(node: Obj) -> _Node:
     )
 
 
+_ZERO = [0.0, 0.0, 0.0]
+
+
 class Scheduler:
     """One pass of scheduling: knows the Nodes and what is already placed on them.
 
@@ -82,6 +85,8 @@ class Scheduler:
         self.nodes = [_node_view(n) for n in nodes]
         self.used: dict[str, list[float]] = {n.name: [0.0, 0.0, 0.0] for n in self.nodes}
         self._requests = requests if requests is not None else {}
+        # Pods of one template share node selector and tolerations: filter Nodes once for them.
+        self._static: dict[str, list[_Node] | None] = {}
 
     def _req(self, pod: Obj) -> dict[str, float]:
         uid = pod["metadata"].get("uid", "")
@@ -102,6 +107,40 @@ class Scheduler:
 
     def schedule(self, pod: Obj) -> tuple[str | None, str]:
         """(node name, "") when the Pod fits somewhere, else (None, the FailedScheduling message)."""
+        spec = pod.get("spec") or {}
+        klass = repr((spec.get("nodeSelector"), spec.get("tolerations")))
+        if klass not in self._static:
+            self._static[klass] = [
+                n
+                for n in self.nodes
+                if not n.unschedulable
+                and all(
+                    str(n.labels.get(k)) == str(v)
+                    for k, v in (spec.get("nodeSelector") or {}).items()
+                )
+                and not any(not _tolerated(t, spec.get("tolerations") or []) for t in n.taints)
+            ]
+        feasible = self._static[klass]
+        if feasible:
+            # The least loaded feasible Node, if the Pod fits there; else the full search says why.
+            best = min(feasible, key=lambda n: (self.used.get(n.name, _ZERO)[2], n.name))
+            if self._fits(best, self._req(pod)):
+                return best.name, ""
+        return self._search(pod)
+
+    def _fits(self, node: _Node, req: dict[str, float]) -> bool:
+        u = self.used.get(node.name, _ZERO)
+        if "cpu" in node.alloc and req["cpu"] > 0 and u[0] + req["cpu"] > node.alloc["cpu"] + 1e-9:
+            return False
+        if (
+            "memory" in node.alloc
+            and req["memory"] > 0
+            and u[1] + req["memory"] > node.alloc["memory"] + 1e-9
+        ):
+            return False
+        return not ("pods" in node.alloc and u[2] + 1 > node.alloc["pods"])
+
+    def _search(self, pod: Obj) -> tuple[str | None, str]:
         spec = pod.get("spec") or {}
         selector = spec.get("nodeSelector") or {}
         tolerations = spec.get("tolerations") or []
