@@ -136,11 +136,14 @@ class Diagnosis(BaseModel):
     findings_cited: list[int] = Field(
         default_factory=list, description="indexes into the findings list"
     )
+    inconclusive: bool = Field(
+        False, description="the engine failed to conclude: this says nothing about the system"
+    )
 
     @property
     def no_fault(self) -> bool:
-        """True when the investigation found nothing wrong."""
-        return self.category == Category.NO_FAULT
+        """True when the investigation concluded that nothing is wrong (not when it failed)."""
+        return self.category == Category.NO_FAULT and not self.inconclusive
 
     def text(self) -> str:
         """Everything the diagnosis says, as one string (what eval searches for evidence words)."""

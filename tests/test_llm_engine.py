@@ -324,6 +324,7 @@ def test_a_final_answer_invalid_twice_fails_honestly_without_proposals():
     assert len(model.sent_to("diagnose")) == 2  # one repair, not more
     d = state["diagnosis"]
     assert d.summary.startswith("The model failed to produce a diagnosis")
+    assert d.inconclusive and not d.no_fault, "a failed run must never read as 'no fault'"
     assert d.confidence == 0.0 and d.root_cause is None
     assert state["proposals"] == []
     assert [e.kind for e in events].count("error") == 1

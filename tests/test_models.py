@@ -64,3 +64,10 @@ def test_a_webhook_trigger_needs_its_payload():
 def test_no_fault_is_a_diagnosis_without_a_resource():
     d = Diagnosis(category=Category.NO_FAULT, confidence=0.9, summary="nothing wrong")
     assert d.no_fault and d.root_cause is None
+
+
+def test_an_inconclusive_diagnosis_is_not_a_no_fault_verdict():
+    d = Diagnosis(
+        category=Category.NO_FAULT, confidence=0.0, summary="model failed", inconclusive=True
+    )
+    assert not d.no_fault

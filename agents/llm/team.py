@@ -113,13 +113,14 @@ class LLMDiagnosis:
     def _failed(self, reason: str) -> tuple[Diagnosis, list[Proposal]]:
         message = f"The model failed to produce a diagnosis: {reason}."
         self.progress.emit("error", message=message)
-        # No category fits "unknown"; NoFault with zero confidence and no proposals is the
-        # honest shape: it blames nothing and changes nothing, and the summary says why.
+        # The category list has no "unknown": NoFault marked inconclusive blames nothing,
+        # changes nothing, and is never read as "the system is healthy".
         return (
             Diagnosis(
                 root_cause=None,
                 category=Category.NO_FAULT,
                 confidence=0.0,
+                inconclusive=True,
                 summary=message,
                 explanation="No proposal is made. Read the findings, or run the rules engine.",
             ),
