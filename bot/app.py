@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from slack_bolt import App
 
-from approvals.store import StateStore, open_store
+from approvals.store import StateStore
+from approvals.stores import Stores, open_stores
 from bot.approval_flow import ApprovalFlow
 from bot.approval_slack import SlackApprovals
 from bot.incidents import IncidentService, Investigator, engine_investigator, web_client
@@ -37,6 +38,7 @@ class Bot:
     pagerduty: PagerDutyReceiver
     alertmanager: AlertmanagerReceiver
     approvals: SlackApprovals
+    stores: Stores | None = None  # the connections behind the gate, kill switch and audit log
 
     def start_background(self) -> None:
         """Start the timers: kill-switch deadlines and approval expiry (long-running modes)."""
@@ -47,6 +49,8 @@ class Bot:
         self.service.shutdown(wait=wait)
         self.approvals.close()
         self.store.close()
+        if self.stores is not None:
+            self.stores.close()
 
 
 def build_bot(
@@ -67,7 +71,9 @@ def build_bot(
         raise BotConfigError(
             "SLACK_SIGNING_SECRET is not set; copy it from Basic Information > App Credentials"
         )
-    store = store or open_store(settings.store)
+    # One set of connections for the incident store, the gate, the kill switch and the audit log.
+    stores = open_stores(settings.store)
+    store = store or stores.state
     metrics = BotMetrics()
     client = web_client(settings)
     service = IncidentService(
@@ -89,7 +95,7 @@ def build_bot(
         request_verification_enabled=verify_requests,
         process_before_response=process_before_response,
     )
-    approvals = SlackApprovals(ApprovalFlow(settings), service)
+    approvals = SlackApprovals(ApprovalFlow(settings, stores=stores), service)
     service.proposal_hook = approvals.proposal_reply
     commands.register(app, service, store)
     mentions.register(app, service)
@@ -103,4 +109,5 @@ def build_bot(
         pagerduty=PagerDutyReceiver(settings, service, store, metrics),
         alertmanager=AlertmanagerReceiver(settings, service, store, metrics),
         approvals=approvals,
+        stores=stores,
     )

@@ -1,8 +1,8 @@
 """The approval loop without Slack: gate -> executor -> kill switch, shared by Slack and the CLI.
 
-`ApprovalFlow` owns the gate, the audit log and the kill switch on the bot's SQLite file
-(`SRE_BOT_STORE`), so any process on that file (a restarted bot, another replica, the CLI)
-sees the same requests and deadlines. It decides nothing itself: the policy does (`approvals/`).
+`ApprovalFlow` owns the gate, the audit log and the kill switch on the bot's store
+(`SRE_BOT_STORE`: a SQLite file or a Redis), so any process on that store (a restarted bot,
+another replica, the CLI, the Lambda sweeper) sees the same requests and deadlines. It decides nothing itself: the policy does (`approvals/`).
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from pathlib import Path
 
 from agents.models import Proposal
 from agents.redact import redact
-from approvals.audit import AuditEvent, SQLiteAuditLog
+from approvals.audit import AuditEvent
 from approvals.executor import ExecutionError, Executor
 from approvals.gate import ApprovalRequest, Decision, Gate, Route
 from approvals.killswitch import ArmedFix, KillSwitch, Notify
 from approvals.models import DryRunResult, ExecutionEvent, ExecutionRecord
 from approvals.policy import ApprovalPolicy, load_policy
 from approvals.store import StoreError
+from approvals.stores import Stores, open_stores
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ ApiFactory = Callable[[], object]
 
 
 class ApprovalFlowError(Exception):
-    """The approval loop cannot run (no cluster, no SQLite store); the message says what to set."""
+    """The approval loop cannot run (no cluster, no store); the message says what to set."""
 
 
 @dataclass
@@ -58,11 +59,9 @@ class Execution:
 
 
 def sqlite_path(store_url: str) -> Path:
-    """The SQLite file behind `SRE_BOT_STORE`; the gate and the kill switch share it."""
+    """The SQLite file behind a `sqlite:///` `SRE_BOT_STORE` (StoreError for other stores)."""
     if not store_url.startswith("sqlite:///"):
-        raise StoreError(
-            "approvals need a SQLite store for now: set SRE_BOT_STORE=sqlite:///path/to/file.db"
-        )
+        raise StoreError(f"not a SQLite store: {store_url!r}")
     return Path(store_url.removeprefix("sqlite:///") or "sre-bot.db")
 
 
@@ -83,12 +82,15 @@ class ApprovalFlow:
         policy: ApprovalPolicy | None = None,
         api_factory: ApiFactory | None = None,
         notify: Notify | None = None,
+        stores: Stores | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy or load_policy(settings.policy, approvers=settings.approvers)
-        self.db_path = sqlite_path(settings.store)
-        self.audit = SQLiteAuditLog(self.db_path)
-        self.gate = Gate(self.db_path, self.policy, self.audit)
+        # Shared with the bot when it passes its stores; otherwise ours to open and close.
+        self._owns_stores = stores is None
+        self.stores = stores or open_stores(settings.store)
+        self.audit = self.stores.audit
+        self.gate = Gate(self.stores.approvals, self.policy, self.audit)
         self.notify = notify
         self._api_factory = api_factory or (lambda: cluster_api(settings))
         self._api: object | None = None
@@ -118,13 +120,13 @@ class ApprovalFlow:
 
     @property
     def kill_switch(self) -> KillSwitch:
-        """The kill switch on the shared SQLite file (built with the cluster connection)."""
+        """The kill switch on the shared store (built with the cluster connection)."""
         if self._kill_switch is None:
             executor = self.executor()
             with self._lock:
                 if self._kill_switch is None:
                     self._kill_switch = KillSwitch(
-                        self.db_path, executor, audit=self.audit, notify=self._tell
+                        self.stores.deadlines, executor, audit=self.audit, notify=self._tell
                     )
         return self._kill_switch
 
@@ -223,8 +225,6 @@ class ApprovalFlow:
             stop.wait(interval)
 
     def close(self) -> None:
-        """Close the SQLite connections."""
-        self.gate.close()
-        if self._kill_switch is not None:
-            self._kill_switch.close()
-        self.audit.close()
+        """Close the store connections, when this flow opened them."""
+        if self._owns_stores:
+            self.stores.close()
