@@ -130,13 +130,15 @@ def specialist_blocks(specialist: str, findings: list[Finding]) -> list[Block]:
 
 def diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
     """The diagnosis reply: root cause, category, confidence and evidence."""
-    cause = f"`{diagnosis.root_cause}`" if diagnosis.root_cause else "no fault found"
-    blocks: list[Block] = [
-        section(
+    if diagnosis.inconclusive:
+        head = ":warning: *Inconclusive*: the investigation could not reach a diagnosis"
+    else:
+        cause = f"`{diagnosis.root_cause}`" if diagnosis.root_cause else "no fault found"
+        head = (
             f"*Diagnosis*: {cause} ({diagnosis.category.value}, "
-            f"confidence {diagnosis.confidence:.0%})\n{diagnosis.summary}"
+            f"confidence {diagnosis.confidence:.0%})"
         )
-    ]
+    blocks: list[Block] = [section(f"{head}\n{diagnosis.summary}")]
     if diagnosis.explanation:
         blocks.append(section(diagnosis.explanation))
     if diagnosis.evidence:

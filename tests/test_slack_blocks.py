@@ -78,3 +78,11 @@ def test_a_proposal_carries_its_kubectl_and_approve_reject_buttons_with_the_inci
     buttons = rendered[-1]["elements"]
     assert [b["action_id"] for b in buttons] == ["approve", "reject"]
     assert all(json.loads(b["value"]) == {"incident_id": "inc-9", "proposal": 1} for b in buttons)
+
+
+def test_an_inconclusive_diagnosis_is_never_shown_as_no_fault_found():
+    d = Diagnosis(
+        category=Category.NO_FAULT, confidence=0.0, summary="The model failed", inconclusive=True
+    )
+    text = blocks.diagnosis_blocks(d)[0]["text"]["text"]
+    assert "Inconclusive" in text and "no fault found" not in text
