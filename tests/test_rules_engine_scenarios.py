@@ -21,7 +21,15 @@ from sandbox.scenario import load_scenario
 from sandbox.server import Sandbox
 from tests.conftest import BUNDLED_SCENARIOS, SHARED_SCENARIOS
 
-SCENARIOS = sorted(BUNDLED_SCENARIOS.glob("*.yaml")) + sorted(SHARED_SCENARIOS.glob("*.yaml"))
+# Variants of the same kinds that no rule was written against: no rollout history to undo,
+# a dependency reached only by IP, several container ports, a quota on Pod count, an OOM kill
+# long recovered in a false alarm, a release that panics.
+VARIANTS = Path(__file__).parent / "data" / "rules_engine_variants"
+SCENARIOS = (
+    sorted(BUNDLED_SCENARIOS.glob("*.yaml"))
+    + sorted(SHARED_SCENARIOS.glob("*.yaml"))
+    + sorted(VARIANTS.glob("*.yaml"))
+)
 # The sandbox clock runs faster than the wall clock so new Pods become Ready in a fraction of a
 # second after a fix; the investigation itself only reads the state.
 SPEED = 5.0

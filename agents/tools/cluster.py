@@ -7,6 +7,7 @@ investigations against two clusters can run side by side.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,16 @@ class Cluster:
                 f"Kubernetes API at {self.server} did not answer ({type(exc).__name__}: "
                 f"{_short(exc)}). Check that the cluster is up and the kubeconfig points at it."
             ) from exc
+
+    def call_json(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+        """Like `call`, but the API's own JSON as plain dicts (camelCase, RFC 3339 strings).
+
+        Investigation reads skip the client's model validation on purpose: a field the models
+        do not expect (or one a server leaves out) must not hide a whole listing from us.
+        """
+        response = self.call(method, *args, _preload_content=False, **kwargs)
+        raw = response.data if hasattr(response, "data") else response.read()
+        return json.loads(raw) if raw else None
 
     def to_dict(self, obj: Any) -> Any:
         """An API model as the plain dict the API returns (camelCase keys, RFC 3339 times)."""

@@ -22,14 +22,14 @@ def namespaced(
     """List objects in one namespace or across the cluster (skipping system namespaces)."""
     try:
         if ns:
-            items = cluster.call(ns_method, ns, **kw).items
+            items = (cluster.call_json(ns_method, ns, **kw) or {}).get("items") or []
         else:
-            items = cluster.call(all_method, **kw).items
+            items = (cluster.call_json(all_method, **kw) or {}).get("items") or []
     except ApiException as exc:
         raise ToolError(_api_error(exc, ns)) from exc
     except ClusterUnreachable as exc:
         raise ToolError(str(exc)) from exc
-    out = [cluster.to_dict(i) for i in items]
+    out = list(items)
     if not ns:
         out = [o for o in out if meta(o).get("namespace") not in SKIP_NAMESPACES]
     return out
@@ -124,14 +124,14 @@ def read_object(cluster: Cluster, kind: str, name: str, ns: str | None) -> dict:
         if spec[2]:
             if not ns:
                 raise ToolError(f"{kind} is namespaced: pass namespace=")
-            obj = cluster.call(getattr(api, f"read_namespaced_{spec[1]}"), name, ns)
+            obj = cluster.call_json(getattr(api, f"read_namespaced_{spec[1]}"), name, ns)
         else:
-            obj = cluster.call(getattr(api, f"read_{spec[1]}"), name)
+            obj = cluster.call_json(getattr(api, f"read_{spec[1]}"), name)
     except ApiException as exc:
         raise ToolError(_api_error(exc, ns, f"{kind} {name}")) from exc
     except ClusterUnreachable as exc:
         raise ToolError(str(exc)) from exc
-    d = cluster.to_dict(obj)
+    d = dict(obj or {})
     if kind == "Secret":
         d = secret_metadata(d)
     return d

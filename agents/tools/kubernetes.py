@@ -212,7 +212,7 @@ def build(cluster: Cluster) -> list[Tool]:
         )
 
     def k8s_nodes(a: NoArgs) -> ToolResult:
-        nodes = [cluster.to_dict(n) for n in cluster.call(cluster.core().list_node).items]
+        nodes = (cluster.call_json(cluster.core().list_node) or {}).get("items") or []
         lines = []
         for n in nodes:
             ready = next(
