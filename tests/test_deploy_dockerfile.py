@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-import threading
-import time
 import zipfile
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import pytest
 
 from bot.settings import Settings
 from tests.conftest import REPO
+from tests.support.serve_process import serve_http
 from tests.support.slack_double import SlackDouble
 
 POLICY_EXAMPLE = REPO / "deploy" / "kubernetes" / "base" / "policy.yaml"
@@ -108,45 +106,19 @@ def test_healthcheck_passes_against_a_real_server_and_fails_without_one(tmp_path
     policy.write_text(POLICY_EXAMPLE.read_text())
     with SlackDouble() as slack:
         env = {
-            **os.environ,
             "SLACK_BOT_TOKEN": "xoxb-0000-test",
             "SLACK_SIGNING_SECRET": "secret",
             "SRE_BOT_SLACK_API_URL": slack.base_url,
             "SRE_BOT_STORE": f"sqlite:///{tmp_path / 'state.db'}",
             "SRE_BOT_POLICY": str(policy),
         }
-        bot = REPO / ".venv" / "bin" / "sre-bot"
-        proc = subprocess.Popen(
-            [str(bot), "serve", "--http", "--port", "0", "--host", "127.0.0.1"],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        lines: list[str] = []
-        threading.Thread(target=lambda: lines.extend(proc.stderr or []), daemon=True).start()
-        try:
-            port = _wait_for_port(lines, proc)
+        with serve_http(env) as port:
             command = [
                 sys.executable if a == "python" else a.replace(":3000/", f":{port}/")
                 for a in _healthcheck_command()
             ]
             assert subprocess.run(command, timeout=20).returncode == 0
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
         assert subprocess.run(command, capture_output=True, timeout=20).returncode != 0
-
-
-def _wait_for_port(lines: list[str], proc: subprocess.Popen[str]) -> int:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for line in list(lines):
-            m = re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line)
-            if m:
-                return int(m[1])
-        assert proc.poll() is None, "sre-bot serve exited:\n" + "".join(lines)
-        time.sleep(0.05)  # polling the server's log for its port, not waiting blindly
-    raise AssertionError("sre-bot serve did not report its port:\n" + "".join(lines))
 
 
 def _ignored(rel: str, patterns: list[str]) -> bool:

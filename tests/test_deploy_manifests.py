@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import kubernetes.client
 import pytest
 import yaml
@@ -19,6 +20,8 @@ from agents.tools import k8s_read
 from approvals.policy import Autonomy, load_policy
 from bot.settings import Settings
 from tests.conftest import REPO
+from tests.support.serve_process import serve_http
+from tests.support.slack_double import SlackDouble
 
 KUSTOMIZE = REPO / "deploy" / "kubernetes"
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
@@ -318,6 +321,33 @@ def test_policy_configmap_is_mounted_where_sre_bot_policy_points_and_loads(
     assert policy.autonomy_for("shop", {"tier": "critical"}) == Autonomy.APPROVE
     assert policy.autonomy_for("kube-public") == Autonomy.OBSERVE
     assert policy.approvers.two_person_for_destructive is True
+
+
+def test_the_bot_serves_with_the_deployments_configuration_on_redis(
+    with_redis: list[Obj], redis_server: Any, tmp_path: Path
+) -> None:
+    """The rendered ConfigMaps, as the pod sees them, start a real bot on a real Redis: only
+    the hosts change (Redis and Slack on loopback) and the policy's mount point (tmp_path)."""
+    dep, c = _bot(with_redis)
+    env = _config(with_redis, dep)
+    volumes = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+    for mount in c["volumeMounts"]:
+        cm = volumes[mount["name"]].get("configMap")
+        for item in (cm or {}).get("items", []):
+            data = _one(with_redis, "ConfigMap", cm["name"])["data"][item["key"]]
+            mounted = tmp_path / mount["mountPath"].lstrip("/") / item["path"]
+            mounted.parent.mkdir(parents=True, exist_ok=True)
+            mounted.write_text(data)
+            if env["SRE_BOT_POLICY"] == f"{mount['mountPath']}/{item['path']}":
+                env["SRE_BOT_POLICY"] = str(mounted)
+    assert env["SRE_BOT_POLICY"].startswith(str(tmp_path)), "the policy is not mounted"
+    env["SRE_BOT_STORE"] = redis_server.url_with_prefix()
+    with SlackDouble() as slack:
+        env |= {"SRE_BOT_SLACK_API_URL": slack.base_url}
+        env |= {e["name"]: f"test-{e['name'].lower()}" for e in c["env"]}
+        with serve_http(env) as port:
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+            assert health.status_code == 200  # it serves only once the Redis store answered
 
 
 def test_redis_overlay_serves_the_store_url_and_admits_only_the_bot(
