@@ -18,6 +18,7 @@ import yaml
 
 from agents.tools import k8s_read
 from approvals.policy import Autonomy, load_policy
+from approvals.redis import parse_redis_url
 from bot.settings import Settings
 from tests.conftest import REPO
 from tests.support.serve_process import serve_http
@@ -300,6 +301,7 @@ def test_the_configmap_values_are_valid_settings(
     settings = Settings()
     # Two replicas need shared state: the store must be Redis, never a per-pod SQLite file.
     assert settings.store.startswith("redis://")
+    assert parse_redis_url(settings.store).url == settings.store
     assert settings.policy == Path("/etc/sre-bot/policy.yaml")
 
 
