@@ -10,9 +10,18 @@ _TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\
 _LINE_TS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))")
 
 
+_STAMPS: dict[int, str] = {}
+
+
 def fmt_ts(ts: float) -> str:
     """Unix seconds as Kubernetes prints a time: `2026-11-20T10:30:00Z`."""
-    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sec = int(ts)
+    text = _STAMPS.get(sec)
+    if text is None:
+        if len(_STAMPS) > 50_000:  # the same few seconds recur (creation and start times)
+            _STAMPS.clear()
+        text = _STAMPS[sec] = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return text
 
 
 def parse_ts(text: Any) -> float | None:

@@ -44,7 +44,7 @@ class WorkloadController:
         extra_labels: dict[str, str],
         node: str | None = None,
     ) -> bool:
-        pod = pod_from_template(owner, name)
+        pod = pod_from_template(owner, name, namer=self.namer)
         pod["metadata"]["labels"].update(extra_labels)
         if node:
             pod["spec"]["nodeName"] = node
