@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import click
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
 
 from approvals.policy import PolicyError
 from approvals.store import StoreError
@@ -32,6 +34,12 @@ def register(cli: click.Group) -> None:
                 _serve_http(settings, host, port)
         except (BotConfigError, StoreError, PolicyError) as e:
             raise click.ClickException(str(e)) from e
+        except (BoltError, SlackApiError, OSError) as e:
+            # Bolt checks the token with auth.test at start-up; say what to check, not a traceback.
+            raise click.ClickException(
+                f"cannot start: Slack refused or could not be reached at {settings.slack_api_url} "
+                f"({e}). Check SLACK_BOT_TOKEN, SRE_BOT_SLACK_API_URL and the network."
+            ) from e
 
 
 def _serve_http(settings: Settings, host: str, port: int) -> None:
