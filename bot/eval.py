@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from agents.models import Category, Diagnosis, Proposal, Trigger, TriggerSource
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
+UNWIND_GRACE_SECONDS = 5.0
 
 
 class EvalUsageError(Exception):
@@ -163,6 +164,15 @@ def _world_writes(world: Any) -> list[tuple[str, str]]:
     return [(str(v), str(r)) for v, r in list(world.executed)]
 
 
+def load_runtime() -> None:
+    """Import what a run needs (the graph, the client models, the sandbox): seconds, once."""
+    import agents.investigation  # noqa: F401
+    import agents.tools.cluster  # noqa: F401
+    import approvals.executor  # noqa: F401
+    import sandbox.server  # noqa: F401
+    import sandbox.world  # noqa: F401
+
+
 def run_scenario(
     path: Path, *, window: float, engine: str, model: str | None = None, run: _Run | None = None
 ) -> RunFacts:
@@ -181,6 +191,8 @@ def run_scenario(
     run.sandbox = sb
     sb.start()
     try:
+        if run.cancelled.is_set():  # timed out while starting: nobody waits for this run
+            raise TimeoutError("cancelled")
         world = sb.world
         cluster = Cluster.connect(sb.kubeconfig, sb.prometheus_url)
         writes_before = len(world.executed)
@@ -222,6 +234,7 @@ def evaluate_one(
     model: str | None = None,
 ) -> ScenarioScore:
     """Run and score one scenario; a crash or a timeout scores zero with the reason."""
+    load_runtime()  # import time is not the scenario's time
     started = time.monotonic()
     run = _Run()
     box: dict[str, Any] = {}
@@ -238,7 +251,9 @@ def evaluate_one(
     seconds = round(time.monotonic() - started, 2)
     name = run.name or path.stem
     if worker.is_alive():
-        run.stop()  # unblocks the worker: its cluster is gone
+        run.stop()  # unblocks the worker: its cluster is gone, its calls fail fast
+        # A short grace so the abandoned investigation unwinds now, not at interpreter exit.
+        worker.join(UNWIND_GRACE_SECONDS)
         return ScenarioScore(
             name=name,
             seconds=seconds,

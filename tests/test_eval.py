@@ -100,3 +100,12 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     assert code == 2
     code, out = run_eval(str(tmp_path))  # a folder without scenarios
     assert code == 2 and "no scenario files" in out
+
+
+def test_piped_output_is_plain_tab_separated_rows_with_totals() -> None:
+    code, out = run_eval(str(SHARED_SCENARIOS / "checkout-missing-env.yaml"), "--timeout", "0.3")
+    assert code == 0, out
+    header, row, total = out.strip().splitlines()
+    assert header.split("\t")[:5] == ["scenario", "localized", "diagnosed", "mitigated", "safe"]
+    assert row.split("\t")[:5] == ["checkout-missing-env", "0", "0", "0", "0"]
+    assert total.startswith("total\t0/1")

@@ -406,7 +406,9 @@ def test_drain_snapshots_node_and_pods_evicts_them_and_rolls_back(
     dry, snapshot, _ = executor.dry_run(proposal(Verb.DRAIN, target=target))
     assert {r.split("/")[-1] for r in dry.would_be if r.startswith("Pod/")} == on_node
     assert {o.ref for o in snapshot.objects} == {target} | {f"Pod/shop/{n}" for n in on_node}
-    assert not unschedulable(kube, name)
+    assert not unschedulable(kube, name), "a dry-run drain cordons nothing"
+    still = {p["metadata"]["name"] for p in kube.list("Pod", "shop")}
+    assert on_node <= still, "and evicts nothing"
 
     record = executor.execute(proposal(Verb.DRAIN, target=target))
     assert executor.verify(record, timeout=15).ok
