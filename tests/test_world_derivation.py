@@ -209,3 +209,32 @@ def test_file_pods_owned_by_a_replicaset_count_toward_it(write_scenario):
         world.store.delete("Pod", "shop", "web-abc-given")
     replaced = sorted(p["metadata"]["name"] for p in pods(world))
     assert len(replaced) == 2 and "web-abc-given" not in replaced
+
+
+def test_a_volume_of_a_missing_configmap_keeps_the_pod_creating_with_failed_mount(write_scenario):
+    spec = """
+          volumes:
+            - name: config
+              configMap: {name: web-config}"""
+    world = make_world(write_scenario, scenario_text(deployment(replicas=1, extra_spec=spec)))
+    [pod] = pods(world)
+    assert pod["status"]["phase"] == "Pending"
+    assert pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == (
+        "ContainerCreating"
+    )
+    [ev] = events(world, "FailedMount")
+    assert ev["message"] == (
+        'MountVolume.SetUp failed for volume "config" : configmap "web-config" not found'
+    )
+    with world.store.lock:
+        world.store.create(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "web-config", "namespace": "shop"},
+                "data": {"a": "b"},
+            }
+        )
+        world.sync()
+    [pod] = pods(world)
+    assert pod["status"]["phase"] == "Running"

@@ -19,6 +19,7 @@ from sandbox.controllers.backoff import (
     human_backoff,
 )
 from sandbox.controllers.common import EventRecorder, stable_hash
+from sandbox.controllers.config_refs import ConfigProblem
 from sandbox.controllers.kubelet_events import pull_error, record_pod_events
 from sandbox.fault_tracker import PodEffect
 from sandbox.store import ObjectStore
@@ -57,7 +58,7 @@ class Kubelet:
         pod: Obj,
         info: PodInfo,
         effects: list[PodEffect],
-        config_error: str | None,
+        config_error: ConfigProblem | None,
         sched_message: str,
         now: float,
     ) -> None:
@@ -72,10 +73,12 @@ class Kubelet:
             mode = ("held", state_effect.fault.state.message or "")  # type: ignore[union-attr]
         elif not node:
             mode = ("unscheduled", sched_message)
+        elif config_error is not None and config_error.kind == "mount":
+            mode = ("mount", config_error.message)
         elif phase in ("ImagePullBackOff", "ErrImagePull"):
             mode = ("pull", phase)
         elif config_error is not None:
-            mode = ("config", config_error)
+            mode = ("config", config_error.message)
         elif phase == "CreateContainerConfigError":
             mode = (
                 "config",
@@ -95,7 +98,7 @@ class Kubelet:
         info.since = {key: since}
         info.wake = math.inf
         step = None
-        if mode[0] in ("crash", "pull", "config"):
+        if mode[0] in ("crash", "pull", "config", "mount"):
             k = attempt_at(now - since)
             running = now - since - attempt_start(k) < RUN_SECONDS
             step = (k, running)
@@ -172,7 +175,9 @@ class Kubelet:
                 pod,
                 c,
                 info,
-                mode if name in affected or mode[0] in ("config", "starting") else ("ready",),
+                mode
+                if name in affected or mode[0] in ("config", "mount", "starting")
+                else ("ready",),
                 step,
                 since,
                 eff,
@@ -272,6 +277,9 @@ class Kubelet:
             return cs
         if kind == "config":
             cs["state"] = {"waiting": {"reason": "CreateContainerConfigError", "message": mode[1]}}
+            return cs
+        if kind == "mount":
+            cs["state"] = {"waiting": {"reason": "ContainerCreating"}}
             return cs
         if kind == "crash" and step is not None:
             k, running = step

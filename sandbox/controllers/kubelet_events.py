@@ -68,6 +68,20 @@ def record_pod_events(
             first=info.created,
             component="default-scheduler",
         )
+    if kind == "mount":
+        k = step[0] if step else 0
+        rec.record(
+            pod,
+            "FailedMount",
+            mode[1],
+            type="Warning",
+            now=now,
+            count=k + 1,
+            first=since,
+            last=since + attempt_start(k),
+            host=node,
+        )
+        return
     containers = pod["spec"].get("containers") or []
     for c in containers:
         name, image = c.get("name"), c.get("image", "")
