@@ -10,6 +10,7 @@ from agents.analyzers.objects import Obj, labels_match, meta, pod_owner_ref, pod
 from agents.models import Evidence, Finding, Severity
 
 SPECIALIST = "kubernetes"
+NEAR_VALUE = 0.6  # label values this alike are the same name, mistyped or renamed
 
 
 def analyze_services(
@@ -213,6 +214,17 @@ def _near_misses(svc: Obj, selector: dict[str, str], pods: list[Obj]) -> list[di
             _similarity(v, selector.get(k, "")) + _similarity(v, name) for k, v in cand.items()
         )
         scored[key] = max(scored.get(key, 0.0), 2.0 * serves + similar)
+    if not scored:
+        # No shared key (a chart renamed the label key): Pods that serve the port and carry a
+        # value like the selector's or the Service's name.
+        for p in pods:
+            if not (_exposes_ports(p) and not _port_mismatches(svc, [p])):
+                continue
+            for k, v in (meta(p).get("labels") or {}).items():
+                similar = max(_similarity(v, x) for x in [name, *selector.values()])
+                if k != "pod-template-hash" and similar >= NEAR_VALUE:
+                    key = ((k, v),)
+                    scored[key] = max(scored.get(key, 0.0), similar)
     ranked = sorted(scored.items(), key=lambda kv: -kv[1])
     return [dict(k) for k, _ in ranked[:5]]
 

@@ -81,7 +81,8 @@ def _fix_selector(f: Finding) -> Proposal | None:
     if not near:
         return None
     # The analyzer ranks near misses: Pods that serve the Service's port, closest labels first.
-    selector = {**f.data["selector"], **near[0]}
+    # A merge patch drops keys set to null: keys the Pods do not carry must go.
+    selector = {**dict.fromkeys(f.data["selector"]), **near[0]}
     return Proposal(
         verb=Verb.PATCH,
         target=f.resource or "",
