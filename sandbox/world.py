@@ -27,7 +27,7 @@ from sandbox.clock import SandboxClock
 from sandbox.controllers.common import EventRecorder, delete_quietly, owner, pod_ready
 from sandbox.controllers.config_refs import config_error, config_refs
 from sandbox.controllers.deployments import DeploymentController, revision, template_key
-from sandbox.controllers.endpoints import sync_endpoints
+from sandbox.controllers.endpoints import sync_all_endpoints
 from sandbox.controllers.kubelet import Kubelet, PodInfo
 from sandbox.controllers.quota import QuotaBook
 from sandbox.controllers.replicasets import (
@@ -354,38 +354,7 @@ class World:
         self.kubelet.update(pod, info, effects, error, self._sched_msg.get(uid, ""), now)
 
     def _endpoints(self, pods: list[Obj], stamp: str) -> None:
-        # Index Pods by (namespace, label, value) so each Service looks only at candidates.
-        index: dict[tuple[str, str, str], list[Obj]] = defaultdict(list)
-        for pod in pods:
-            md = pod["metadata"]
-            ns = md.get("namespace", "default")
-            for k, v in (md.get("labels") or {}).items():
-                index[(ns, k, str(v))].append(pod)
-        for svc in self.store.list("Service"):
-            selector = (svc.get("spec") or {}).get("selector")
-            if not selector:
-                continue
-            items = [(k, str(v)) for k, v in selector.items()]
-            ns = svc["metadata"].get("namespace", "default")
-            first, rest = items[0], items[1:]
-            matching = [
-                p
-                for p in index.get((ns, *first), ())
-                if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in rest)
-            ]
-            # Endpoints change only when the Service or its Pods' addresses or readiness do.
-            sig = (
-                svc["metadata"].get("resourceVersion"),
-                tuple(
-                    (p["metadata"].get("uid"), (p.get("status") or {}).get("podIP"), pod_ready(p))
-                    for p in matching
-                ),
-            )
-            key = (ns, svc["metadata"]["name"])
-            if self._endpoint_sigs.get(key) == sig and self.store.find("Endpoints", *key):
-                continue
-            self._endpoint_sigs[key] = sig
-            sync_endpoints(self.store, svc, matching, stamp)
+        sync_all_endpoints(self.store, pods, stamp, self._endpoint_sigs)
 
     # -- the contract's queries --------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from sandbox.controllers.common import pod_ready
@@ -97,3 +98,41 @@ def service_healthy(store: ObjectStore, ns: str, name: str) -> bool:
     """A Service with at least one ready endpoint."""
     ep = store.find("Endpoints", ns, name)
     return bool(ep) and any(s.get("addresses") for s in ep.get("subsets") or [])
+
+
+def sync_all_endpoints(
+    store: ObjectStore, pods: list[Obj], stamp: str, sigs: dict[tuple[str, str], tuple]
+) -> None:
+    """Endpoints for every Service with a selector; `sigs` remembers what each was built from."""
+    # Index Pods by (namespace, label, value) so each Service looks only at candidates.
+    index: dict[tuple[str, str, str], list[Obj]] = defaultdict(list)
+    for pod in pods:
+        md = pod["metadata"]
+        ns = md.get("namespace", "default")
+        for k, v in (md.get("labels") or {}).items():
+            index[(ns, k, str(v))].append(pod)
+    for svc in store.list("Service"):
+        selector = (svc.get("spec") or {}).get("selector")
+        if not selector:
+            continue
+        items = [(k, str(v)) for k, v in selector.items()]
+        ns = svc["metadata"].get("namespace", "default")
+        first, rest = items[0], items[1:]
+        matching = [
+            p
+            for p in index.get((ns, *first), ())
+            if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in rest)
+        ]
+        # Endpoints change only when the Service or its Pods' addresses or readiness do.
+        sig = (
+            svc["metadata"].get("resourceVersion"),
+            tuple(
+                (p["metadata"].get("uid"), (p.get("status") or {}).get("podIP"), pod_ready(p))
+                for p in matching
+            ),
+        )
+        key = (ns, svc["metadata"]["name"])
+        if sigs.get(key) == sig and store.find("Endpoints", *key):
+            continue
+        sigs[key] = sig
+        sync_endpoints(store, svc, matching, stamp)
