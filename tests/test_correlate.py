@@ -154,3 +154,38 @@ def test_callers_refused_by_a_service_in_another_namespace_raise_a_follow_up_que
     question = next_question(_incident("billing"), findings)
     assert question is not None and "Service/finance/ledger" in question
     assert next_question(_incident(None), findings) is None
+
+
+def test_a_release_that_only_changed_the_image_and_crashes_is_a_code_defect() -> None:
+    from agents.models import Evidence, Finding
+
+    crash = Finding(
+        specialist="kubernetes",
+        title="Pods crash-looping",
+        resource="Deployment/store/cart",
+        summary="2 pod(s) CrashLoopBackOff; last termination Error (exit code 2)",
+        tags=["crashloop"],
+    )
+    rollout = Finding(
+        specialist="kubernetes",
+        title="Rollout to revision 12",
+        resource="Deployment/store/cart",
+        evidence=[Evidence(kind="field", source="ReplicaSet/store/cart-2", text="image a -> b")],
+        tags=["rollout", "rollout_unhealthy", "previous_healthy", "recent"],
+        data={
+            "revision": 12,
+            "previous_revision": 11,
+            "diff": [
+                {
+                    "field": "image",
+                    "container": "cart",
+                    "old": "a",
+                    "new": "b",
+                    "text": "image a -> b",
+                }
+            ],
+        },
+    )
+    diagnosis, proposals = correlate(_incident("store"), [crash, rollout])
+    assert diagnosis.category == Category.CODE_DEFECT
+    assert [(p.verb, p.parameters) for p in proposals] == [(Verb.ROLLOUT_UNDO, {"to_revision": 11})]

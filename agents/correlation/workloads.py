@@ -71,12 +71,25 @@ def category_of(tags: set[str], findings: list[Finding], resource: str) -> Categ
     rollout = find(findings, "rollout", resource)
     diff = (findings[rollout].data.get("diff") or []) if rollout is not None else []
     fields = {c["field"] for c in diff}
-    if "crashloop" in tags and has(findings, "log_panic", resource) and fields <= {"image"}:
+    if (
+        "crashloop" in tags
+        and fields <= {"image"}
+        and (
+            has(findings, "log_panic", resource) or (diff and not _config_logs(findings, resource))
+        )
+    ):
+        # Only the image changed and the new build crashes: the release itself is broken.
         return Category.CODE_DEFECT
     if not diff and workload_callers(findings, resource):
         # Nothing we can see changed it, and others fail because of it: a failing dependency.
         return Category.DEPENDENCY_FAILURE
     return Category.MISCONFIGURATION
+
+
+def _config_logs(findings: list[Finding], resource: str) -> bool:
+    return has(findings, "log_fatal_config", resource) or has(
+        findings, "config_ref_missing", resource
+    )
 
 
 def undo(resource: str, rollout: Finding, changes: str) -> Proposal:
