@@ -17,8 +17,15 @@ from typing import Any
 
 from slack_sdk.errors import SlackClientError
 
-from agents.models import Proposal
+from agents.models import InvestigationResult, Proposal, Trigger
 from approvals.gate import ApprovalRequest, GateError, RequestStatus, Route
+from approvals.incident_graph import (
+    Delivery,
+    ExecutionOutcome,
+    GateDecision,
+    IncidentGraph,
+    IncidentRuntime,
+)
 from approvals.killswitch import ArmedFix, WatchState
 from approvals.store import ButtonPress, IncidentRecord
 from bot import approval_blocks as ab
@@ -62,6 +69,9 @@ class SlackApprovals:
         self.client = service.client
         self.store = service.store
         flow.notify = self.on_fix
+        # An incident's first round runs as the durable incident graph; presses resume it.
+        service.incident_runner = self.run_incident
+        self._resumer: IncidentGraph | None = None
         # Where each fix's "Applied" message is, to take its buttons away when it ends.
         self._applied_at: dict[str, tuple[str, str, list[Block]]] = {}
         self._stop = threading.Event()
@@ -83,6 +93,41 @@ class SlackApprovals:
         if self._thread is not None:
             self._thread.join(timeout=30)
         self.flow.close()
+
+    # -- the incident graph -------------------------------------------------------------
+
+    def _runtime(self, investigate: Callable[[], InvestigationResult] | None) -> IncidentRuntime:
+        def run(trigger: Trigger, incident_id: str, hint: str | None) -> InvestigationResult:
+            if investigate is None:  # a resume replays from the checkpoint, never from here
+                raise ApprovalFlowError(f"incident {incident_id} has no investigation to resume")
+            return investigate()
+
+        return IncidentRuntime(
+            gate=self.flow.gate,
+            investigate=run,
+            execute=self._execute_outcome,
+            is_executed=self._armed,
+        )
+
+    def run_incident(
+        self, record: IncidentRecord, investigate: Callable[[], InvestigationResult]
+    ) -> InvestigationResult:
+        """Run an incident's first round as the incident graph: it stops at the gate, if needed."""
+        graph = IncidentGraph(self._runtime(investigate), self.flow.stores.checkpointer)
+        assert record.trigger is not None
+        state = graph.start(record.id, record.trigger, requested_by=record.requested_by)
+        return state["result"]
+
+    def _resume(self, request: ApprovalRequest, user: str, *, approve: bool, reason: str | None):
+        """Hand a fresh decision to the incident's graph, on whatever process got the press."""
+        if self._resumer is None:
+            self._resumer = IncidentGraph(self._runtime(None), self.flow.stores.checkpointer)
+        decision = GateDecision(request_id=request.id, user=user, approve=approve, reason=reason)
+        delivery = self._resumer.deliver(request.incident_id, decision)
+        # No graph thread knows this request (an incident from before the graph, a follow-up
+        # round): the gate's fresh decision alone allows the execution.
+        if delivery == Delivery.NO_GRAPH and approve:
+            self._execute(request, user)
 
     # -- proposals ------------------------------------------------------------------------
 
@@ -124,7 +169,7 @@ class SlackApprovals:
         self._strip_buttons(
             body, decision.request, f":white_check_mark: Approved by <@{user}> {when}"
         )
-        self._execute(decision.request, user)
+        self._resume(decision.request, user, approve=True, reason=None)
 
     def open_reject(self, body: dict[str, Any], action: dict[str, Any], reply: Reply) -> None:
         """Reject: ask for an optional reason in a modal (refusals are answered at once)."""
@@ -179,6 +224,7 @@ class SlackApprovals:
         if record is not None:
             self.service.reply(record, f"{note} (`{req.proposal.kubectl()}`). Nothing was changed.")
             self.service.set_status(record.id, "diagnosed")
+        self._resume(req, user, approve=False, reason=reason)
 
     def keep(self, body: dict[str, Any], action: dict[str, Any], reply: Reply) -> None:
         """Keep fix: a person confirms the applied change; the kill switch stands down."""
@@ -211,17 +257,23 @@ class SlackApprovals:
 
     # -- execution and outcomes -------------------------------------------------------------
 
-    def _execute(self, request: ApprovalRequest, approved_by: str) -> None:
+    def _execute_outcome(self, request: ApprovalRequest, approved_by: str) -> ExecutionOutcome:
+        """The incident graph's execute step: apply, arm, and tell the thread."""
+        fix_id, error = self._execute(request, approved_by)
+        return ExecutionOutcome(request_id=request.id, fix_id=fix_id, error=error)
+
+    def _execute(self, request: ApprovalRequest, approved_by: str) -> tuple[str | None, str | None]:
+        """Apply an approved request and post the outcome; returns (fix id, error)."""
         record = self.store.get_incident(request.incident_id)
         if record is None:
             log.error("incident %s vanished before its fix ran", request.incident_id)
-            return
+            return None, f"incident {request.incident_id} is unknown"
         self.service.set_status(record.id, "fixing")
         execution = self.flow.execute(request, approved_by)
         if execution.fix is None:
             self.service.reply(record, f":x: The fix was not applied: {execution.error}")
             self.service.set_status(record.id, "failed")
-            return
+            return None, execution.error
         fix = execution.fix
         blocks_ = ab.applied_blocks(fix)
         try:
@@ -237,6 +289,7 @@ class SlackApprovals:
         # The sweeper may already have decided the fix; never move a decided incident back.
         if self.flow.kill_switch.get(fix.id).state == WatchState.WATCHING:
             self.service.set_status(record.id, "watching")
+        return fix.id, None
 
     def on_fix(self, fix: ArmedFix) -> None:
         """The kill switch decided a fix: say so in the thread and on the root message."""

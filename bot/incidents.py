@@ -44,6 +44,8 @@ ProgressCallback = Callable[[ProgressEvent], None]
 ProposalHook = Callable[
     [IncidentRecord, int, Any], tuple[list[dict[str, Any]], bool, Callable[[], None] | None]
 ]
+# (record, investigate-and-post) -> the result; runs the round as the durable incident graph
+IncidentRunner = Callable[[IncidentRecord, Callable[[], InvestigationResult]], InvestigationResult]
 
 
 class Investigator(Protocol):
@@ -128,6 +130,8 @@ class _Round:
     unposted: list[str] = field(default_factory=list)
     awaiting: bool = False
     after: list[Callable[[], None]] = field(default_factory=list)
+    # The incident graph runs this round: it executes auto-mode fixes itself, after the gate.
+    graph: bool = False
 
 
 class IncidentService:
@@ -154,6 +158,9 @@ class IncidentService:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="investigation")
         # Set by the approvals wiring (bot.app): renders proposals through the gate.
         self.proposal_hook: ProposalHook | None = None
+        # Set by the approvals wiring too: an incident's first round runs as the incident
+        # graph (investigate -> gate -> wait for a decision -> execute), resumable anywhere.
+        self.incident_runner: IncidentRunner | None = None
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop accepting work; with `wait`, let running investigations finish."""
@@ -272,9 +279,14 @@ class IncidentService:
         prior = list(record.findings)
         if hint or prior:
             record = self.set_status(incident_id, "investigating", done=0)
-        rnd = _Round(record)
+        # Follow-up rounds (a hint, earlier findings) stay outside the graph: the incident's
+        # graph thread is already at or past its gate.
+        runner = self.incident_runner if not (hint or prior) else None
+        rnd = _Round(record, graph=runner is not None)
         started = time.monotonic()
-        try:
+        investigated: list[InvestigationResult] = []
+
+        def investigate_and_post() -> InvestigationResult:
             result = self.investigator(
                 record.trigger,
                 incident_id=incident_id,
@@ -282,16 +294,24 @@ class IncidentService:
                 hint=hint,
                 prior_findings=prior,
             )
+            self.metrics.investigations.labels("ok").inc()
+            self.metrics.investigation_seconds.observe(time.monotonic() - started)
+            self._finish(rnd, result)
+            investigated.append(result)
+            return result
+
+        try:
+            return runner(record, investigate_and_post) if runner else investigate_and_post()
         except Exception as e:  # the thread must say so, whatever broke
+            if investigated:  # the thread already shows the diagnosis; only the gate broke
+                log.exception("approval gate of %s failed", incident_id)
+                self.reply(record, f":x: The approval gate failed: {e}")
+                return investigated[0]
             log.exception("investigation of %s failed", incident_id)
             self.metrics.investigations.labels("error").inc()
             self.reply(record, f":x: The investigation failed: {e}")
             self.set_status(incident_id, "failed")
             return None
-        self.metrics.investigations.labels("ok").inc()
-        self.metrics.investigation_seconds.observe(time.monotonic() - started)
-        self._finish(rnd, result)
-        return result
 
     def _on_progress(self, rnd: _Round, event: ProgressEvent) -> None:
         # Specialists finish on several threads at once; one lock keeps replies and root
@@ -338,7 +358,7 @@ class IncidentService:
             except Exception:  # the proposal must reach the thread even if the gate broke
                 log.exception("approval gate failed on proposal %d of %s", index, rnd.record.id)
         rnd.awaiting = rnd.awaiting or awaiting
-        if then is not None:
+        if then is not None and not rnd.graph:
             rnd.after.append(then)
         self._post(rnd, blocks_, proposal.kubectl())
 
