@@ -19,9 +19,15 @@ import click
 from rich.console import Console
 from rich.syntax import Syntax
 
-from agents.models import InvestigationResult
-from approvals.gate import Route
-from approvals.killswitch import WatchState
+from agents.models import InvestigationResult, Trigger, TriggerSource
+from approvals.gate import ApprovalRequest, Route
+from approvals.incident_graph import (
+    ExecutionOutcome,
+    GateDecision,
+    IncidentGraph,
+    IncidentRuntime,
+)
+from approvals.killswitch import ArmedFix, WatchState
 from bot.approval_flow import ApprovalFlow
 from bot.settings import Settings
 
@@ -33,18 +39,25 @@ def decide_in_terminal(
     approve: bool | None,
     settings: Settings,
     console: Console,
-) -> WatchState | None:
-    """Show the first proposal, take the decision, apply it and watch it under the kill switch."""
+    flow: ApprovalFlow | None = None,
+    approve_unattended: bool = False,
+) -> ArmedFix | None:
+    """Show the first proposal, take the decision, apply it and watch it under the kill switch.
+
+    `flow`: use this one (the caller closes it, e.g. to read its audit log afterwards).
+    `approve_unattended`: with no decision given and no terminal to ask at, approve with a
+    notice (the demo) instead of refusing to guess (`investigate`). Returns the fix's end state.
+    """
     if not result.proposals:
         console.print("No fix proposed; nothing to approve.")
         return None
     user = f"cli:{getpass.getuser()}"
-    flow = ApprovalFlow(settings, api_factory=lambda: cluster.api)
+    owns_flow = flow is None
+    flow = flow or ApprovalFlow(settings, api_factory=lambda: cluster.api)
     flow.policy.approvers.users.append(user)
     try:
-        prepared = flow.prepare(
-            f"cli-{uuid.uuid4().hex[:10]}", 0, result.proposals[0], requested_by=None
-        )
+        incident_id = f"cli-{uuid.uuid4().hex[:10]}"
+        prepared = flow.prepare(incident_id, 0, result.proposals[0], requested_by=None)
         req = prepared.request
         console.print(f"[bold]proposal[/] {req.proposal.kubectl()}  (risk: {req.risk.value})")
         if req.route in (Route.REFUSED, Route.ADVICE):
@@ -57,44 +70,100 @@ def decide_in_terminal(
             console.print(f"[red]server-side dry run failed[/]: {prepared.dry_run_error}")
             return None
         console.print("[green]server-side dry run accepted[/]")
-        if approve is None:
-            if not sys.stdin.isatty():
-                console.print("Not approved: pass --approve or --reject (stdin is not a terminal).")
+        # The same incident graph as in Slack: it stops at the gate (or runs an auto fix).
+        graph = _incident_graph(flow, result)
+        graph.start(incident_id, _trigger_of(result), requested_by=None)
+        if req.route == Route.NEEDS_APPROVAL:
+            if approve is None and not sys.stdin.isatty():
+                if not approve_unattended:
+                    console.print(
+                        "Not approved: pass --approve or --reject (stdin is not a terminal)."
+                    )
+                    return None
+                console.print(
+                    f"[yellow]stdin is not a terminal: auto-approving as {user}[/] "
+                    "(run it in a terminal to be asked)"
+                )
+                approve = True
+            if approve is None:
+                approve = click.confirm("Approve this change?", default=False)
+            decision = flow.decide(req.id, user, approve=approve)
+            console.print(decision.message.replace(f"<@{user}>", user))
+            if not (decision.fresh and approve):
+                if decision.fresh:
+                    graph.deliver(
+                        incident_id, GateDecision(request_id=req.id, user=user, approve=False)
+                    )
                 return None
-            approve = click.confirm("Approve this change?", default=False)
-        decision = flow.decide(req.id, user, approve=approve)
-        console.print(decision.message.replace(f"<@{user}>", user))
-        if not (decision.fresh and approve):
+            graph.deliver(incident_id, GateDecision(request_id=req.id, user=user, approve=True))
+        outcome = next(
+            (e for e in graph.state(incident_id).get("executions", []) if e.request_id == req.id),
+            None,
+        )
+        if outcome is None or outcome.fix_id is None:
+            console.print(f"[red]not applied[/]: {outcome.error if outcome else 'not executed'}")
             return None
-        execution = flow.execute(decision.request, user)
-        if execution.fix is None:
-            console.print(f"[red]not applied[/]: {execution.error}")
-            return None
-        return _watch(flow, execution.fix.id, console, user)
+        return _watch(flow, outcome.fix_id, console, user)
     finally:
-        flow.close()
+        if owns_flow:
+            flow.close()
 
 
-def _watch(flow: ApprovalFlow, fix_id: str, console: Console, user: str) -> WatchState:
+def _incident_graph(flow: ApprovalFlow, result: InvestigationResult) -> IncidentGraph:
+    """The incident graph over an investigation already done (and shown) in this terminal."""
+
+    def execute(request: ApprovalRequest, approved_by: str) -> ExecutionOutcome:
+        execution = flow.execute(request, approved_by)
+        fix_id = execution.fix.id if execution.fix else None
+        return ExecutionOutcome(request_id=request.id, fix_id=fix_id, error=execution.error)
+
+    def is_executed(request_id: str) -> bool:
+        try:
+            flow.kill_switch.get(request_id)
+            return True
+        except KeyError:
+            return False
+
+    runtime = IncidentRuntime(
+        gate=flow.gate,
+        investigate=lambda trigger, incident_id, hint: result,
+        execute=execute,
+        is_executed=is_executed,
+    )
+    return IncidentGraph(runtime, flow.stores.checkpointer)
+
+
+def _trigger_of(result: InvestigationResult) -> Trigger:
+    return Trigger(source=TriggerSource.CLI, text=result.incident.title, requested_by="cli")
+
+
+def _watch(flow: ApprovalFlow, fix_id: str, console: Console, user: str) -> ArmedFix:
     """The kill switch with a live countdown; `k` keeps the fix, `r` rolls it back now."""
     ks = flow.kill_switch
+    executor = flow.executor()
+    waiting = ""  # what the fix still waits for: shown live, and said again if it is undone
     with _keys() as read_key, console.status("") as status:
         while True:
             ks.sweep()
             fix = ks.get(fix_id)
             if fix.state != WatchState.WATCHING:
                 break
+            checks = executor.verify(fix.record, timeout=0).checks
+            waiting = "; ".join(f"{c.name} ({c.detail})" for c in checks if not c.ok)
+            status.update(
+                f"kill switch: {fix.seconds_left():4.0f}s left; [bold]k[/] keep, "
+                f"[bold]r[/] roll back; waiting for: {waiting or 'the next check'}"
+            )
             key = read_key(0.25)
             if key == "k":
                 ks.keep(fix_id, user)
             elif key == "r":
                 ks.roll_back_now(fix_id, user)
-            status.update(
-                f"kill switch: {fix.seconds_left():4.0f}s left; [bold]k[/] keep, [bold]r[/] roll back"
-            )
     colour = "green" if fix.state == WatchState.KEPT else "red"
     console.print(f"[bold {colour}]{fix.state.value.replace('_', ' ')}[/]: {fix.reason}")
-    return fix.state
+    if fix.state != WatchState.KEPT and waiting:
+        console.print(f"  still failing when it was undone: {waiting}")
+    return fix
 
 
 @contextmanager
