@@ -16,6 +16,7 @@ from agents.tools.registry import tools_for
 from sandbox.server import Sandbox
 from tests.conftest import BUNDLED_SCENARIOS, SHARED_SCENARIOS
 
+VARIANTS = Path(__file__).parent / "data" / "rules_engine_variants"
 SPECIALISTS = {"kubernetes": kubernetes, "logs": logs, "metrics": metrics}
 
 # (concern, scenario file, namespace, specialist, tag, resource, word in the summary or evidence)
@@ -64,6 +65,15 @@ ROWS = [
         "config_error",
         "Deployment/messaging/notification-sender",
         "smtp-credentials-v2",
+    ),
+    (
+        "volume that cannot mount names the missing ConfigMap",
+        VARIANTS / "release-mounts-missing-configmap.yaml",
+        "maps",
+        "kubernetes",
+        "mount_failed",
+        "Deployment/maps/geo-api",
+        "geo-api-rules-v5",
     ),
     (
         "failing readiness probe with its status code",

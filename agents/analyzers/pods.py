@@ -72,6 +72,17 @@ def _pod_problems(pod: Obj, events: list[Obj], now: datetime | None) -> list[dic
             )
         elif reason in ("ImagePullBackOff", "ErrImagePull", "InvalidImageName"):
             problems.append({**base, "tag": "image_pull", "tags": ["image_pull"], "reason": reason})
+        elif reason == "ContainerCreating" and _messages(events, "FailedMount"):
+            # Stuck creating because a volume (a ConfigMap, a Secret, a claim) cannot mount.
+            problems.append(
+                {
+                    **base,
+                    "tag": "config_error",
+                    "tags": ["config_error", "mount_failed"],
+                    "reason": "FailedMount",
+                    "message": _messages(events, "FailedMount")[-1],
+                }
+            )
         elif reason in ("CreateContainerConfigError", "CreateContainerError"):
             problems.append(
                 {**base, "tag": "config_error", "tags": ["config_error"], "reason": reason}
@@ -117,6 +128,10 @@ def _pod_problems(pod: Obj, events: list[Obj], now: datetime | None) -> list[dic
     for p in problems:
         p.setdefault("events", [e.get("message", "") for e in events if e.get("type") == "Warning"])
     return problems
+
+
+def _messages(events: list[Obj], reason: str) -> list[str]:
+    return [e.get("message") or "" for e in events if e.get("reason") == reason]
 
 
 def _settled(status: Obj, terminated: Obj, now: datetime | None) -> bool:
