@@ -257,3 +257,54 @@ def test_nothing_executes_for_advise_observe_or_protected_targets(sandbox, opene
     assert graph.waiting("inc-quiet") == [] and not state.get("executions")
     assert gate.get("inc-quiet:0").status == RequestStatus.PENDING
     assert _image(sandbox).endswith(":2.14.0")
+
+
+def test_a_slack_approval_on_a_restarted_bot_resumes_the_graph_the_first_bot_started(
+    sandbox, tmp_path
+):
+    from tests.support.bot_runtime import running_bot, wait_investigated
+    from tests.support.slack_double import SlackDouble
+
+    db = tmp_path / "bot.db"
+    settings = {
+        "kubeconfig": str(sandbox.kubeconfig),
+        "prometheus_url": sandbox.prometheus_url,
+        "approvers": APPROVER,
+    }
+
+    def approve_value(h, ts: str) -> tuple[dict, str]:
+        for reply in h.replies(ts):
+            for block in reply.args.get("blocks") or []:
+                for el in block.get("elements") or []:
+                    if el.get("action_id") == "approve":
+                        return reply, el["value"]
+        raise AssertionError("no Approve button in the thread")
+
+    with SlackDouble() as slack:
+        with running_bot(slack, db, **settings) as first:
+            first.slash("investigate checkout is throwing 500s since 10:05")
+            record = slack.wait_for(lambda: first.bot.store.list_incidents())[0]
+            assert wait_investigated(first, record.thread_ts) == "awaiting approval"
+            reply, value = approve_value(first, record.thread_ts)
+        # The first bot is gone; its graph thread waits at the gate on the SQLite file.
+        graph, gate, ks, stores = graph_on(
+            db, str(sandbox.kubeconfig), _policy(), investigating=False
+        )
+        try:
+            [waiting] = graph.waiting(record.id)
+            assert waiting["request"]["id"] == f"{record.id}:0"
+            with running_bot(slack, db, **settings) as second:
+                second.press(
+                    "approve",
+                    value,
+                    channel=record.channel,
+                    message_ts=reply.args.get("ts") or "1.1",
+                    user=APPROVER,
+                )
+                second.wait_status(record.thread_ts, "resolved", timeout=30)
+            [execution] = graph.state(record.id)["executions"]
+            assert execution.fix_id == f"{record.id}:0"
+            assert graph.waiting(record.id) == []
+            assert _actions(gate, record.id).count("execution.applied") == 1
+        finally:
+            stores.close()
