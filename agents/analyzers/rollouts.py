@@ -92,7 +92,13 @@ def template_diff(old: Obj, new: Obj) -> list[dict[str, Any]]:
                     n.get(field),
                     f"{field} {o.get(field)} -> {n.get(field)}",
                 )
-    for field in ("nodeSelector", "serviceAccountName", "volumes", "tolerations"):
+    old_v = {v.get("name"): v for v in old_spec.get("volumes") or []}
+    new_v = {v.get("name"): v for v in new_spec.get("volumes") or []}
+    for vol in sorted(old_v.keys() | new_v.keys(), key=str):
+        if old_v.get(vol) != new_v.get(vol):
+            o, n = _volume_text(old_v.get(vol)), _volume_text(new_v.get(vol))
+            add("volumes", None, old_v.get(vol), new_v.get(vol), f"volume {vol}: {o} -> {n}")
+    for field in ("nodeSelector", "serviceAccountName", "tolerations"):
         if (old_spec.get(field) or None) != (new_spec.get(field) or None):
             add(
                 field,
@@ -205,6 +211,20 @@ def _env(container: Obj) -> dict[str, Any]:
     for e in container.get("env") or []:
         out[e.get("name")] = e.get("value") if "value" in e else e.get("valueFrom")
     return out
+
+
+def _volume_text(volume: Obj | None) -> str:
+    """A volume's source in a few words: "ConfigMap geo-rules", "Secret tls", "none"."""
+    if not volume:
+        return "none"
+    for key, kind, name_key in (
+        ("configMap", "ConfigMap", "name"),
+        ("secret", "Secret", "secretName"),
+        ("persistentVolumeClaim", "PersistentVolumeClaim", "claimName"),
+    ):
+        if key in volume:
+            return f"{kind} {(volume[key] or {}).get(name_key)}"
+    return _short({k: v for k, v in volume.items() if k != "name"})
 
 
 def _probe_text(probe: Obj | None) -> str:
