@@ -121,6 +121,15 @@ ROWS = [
         "ran 3 replicas",
     ),
     (
+        "former size of a scaled-down Deployment from the controller's Event",
+        VARIANTS / "scaled-to-zero-known-from-event.yaml",
+        "find",
+        "kubernetes",
+        "scaled_to_zero",
+        "Deployment/find/search-api",
+        "ran 4 replicas",
+    ),
+    (
         "cordoned Node",
         BUNDLED_SCENARIOS / "ranker-gpu-node-cordoned.yaml",
         "ml-serving",

@@ -43,7 +43,7 @@ def _collect_namespace(incident: Incident, tools: list[Tool], ns: str | None) ->
     deps = call(tools, "k8s_deployments", namespace=ns)
     deployments = deps.data["deployments"] if deps else []
     replicasets = deps.data["replicasets"] if deps else []
-    findings += analyze_deployments(deployments, replicasets)
+    findings += analyze_deployments(deployments, replicasets, events)
 
     troubled = {f.resource for f in pod_findings}
     now = datetime.now(UTC)
