@@ -8,10 +8,13 @@ STAMP   := $(VENV)/.installed
 APT_PKGS := redis-server prometheus
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint format system venv bench clean
+.PHONY: demo demo-rollback test lint format system venv bench clean
 
 demo: venv
 	$(BIN)/sre-bot demo
+
+demo-rollback: venv
+	$(BIN)/sre-bot demo --rollback
 
 test: system venv lint
 	$(BIN)/pytest -q -n 2 --dist loadgroup
