@@ -191,6 +191,19 @@ class Gate:
         verb = "Approved" if approve else "Rejected"
         return Decision(fresh=True, status=status, request=new, message=f"{verb} by <@{user}>.")
 
+    def claim_execution(self, request_id: str) -> bool:
+        """The right to execute an approved request: granted once, ever.
+
+        Decisions are exactly-once, but an approved request can still reach execution twice
+        (a graph replayed after a crash, two resumes racing). Only the first claim wins.
+        """
+        req = self.get(request_id)
+        if req.status != RequestStatus.APPROVED:
+            return False
+        return self._book.insert(
+            f"{request_id}#execution", req.incident_id, "executed", req.model_dump_json()
+        )
+
     def expire_due(self, now: datetime | None = None) -> list[ApprovalRequest]:
         """Mark every pending request past its TTL as expired; returns them."""
         now = now or _utcnow()

@@ -301,6 +301,7 @@ class IncidentGraph:
 
 
 def kill_switch_execute(
+    gate: Gate,
     executor: Callable[[str], Executor],
     kill_switch: KillSwitch,
     *,
@@ -310,6 +311,8 @@ def kill_switch_execute(
     """The plain execute step: dry run, snapshot, apply, then arm the kill switch."""
 
     def execute(request: ApprovalRequest, approved_by: str) -> ExecutionOutcome:
+        if not gate.claim_execution(request.id):
+            return ExecutionOutcome(request_id=request.id, skipped=True)
         try:
             record = executor(request.incident_id).execute(
                 request.proposal, approved_by=approved_by

@@ -56,6 +56,7 @@ class Execution:
 
     fix: ArmedFix | None
     error: str | None = None
+    skipped: bool = False  # another caller already executed this request: nothing was done
 
 
 def sqlite_path(store_url: str) -> Path:
@@ -191,7 +192,9 @@ class ApprovalFlow:
         )
 
     def execute(self, request: ApprovalRequest, approved_by: str) -> Execution:
-        """Apply an approved request and arm its kill switch. Call only on a fresh approval."""
+        """Apply an approved request and arm its kill switch, at most once per request."""
+        if not self.gate.claim_execution(request.id):
+            return Execution(fix=None, skipped=True)
         try:
             record: ExecutionRecord = self.executor(request.incident_id).execute(
                 request.proposal, approved_by=approved_by

@@ -270,6 +270,8 @@ class SlackApprovals:
             return None, f"incident {request.incident_id} is unknown"
         self.service.set_status(record.id, "fixing")
         execution = self.flow.execute(request, approved_by)
+        if execution.skipped:  # another press or replica got there first and says so itself
+            return None, None
         if execution.fix is None:
             self.service.reply(record, f":x: The fix was not applied: {execution.error}")
             self.service.set_status(record.id, "failed")

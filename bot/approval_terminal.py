@@ -115,7 +115,9 @@ def _incident_graph(flow: ApprovalFlow, result: InvestigationResult) -> Incident
     def execute(request: ApprovalRequest, approved_by: str) -> ExecutionOutcome:
         execution = flow.execute(request, approved_by)
         fix_id = execution.fix.id if execution.fix else None
-        return ExecutionOutcome(request_id=request.id, fix_id=fix_id, error=execution.error)
+        return ExecutionOutcome(
+            request_id=request.id, fix_id=fix_id, error=execution.error, skipped=execution.skipped
+        )
 
     def is_executed(request_id: str) -> bool:
         try:

@@ -151,3 +151,24 @@ def test_pending_requests_past_their_ttl_expire(gate):
     expired = gate.expire_due(T0 + timedelta(minutes=30))
     assert [r.id for r in expired] == [req.id]
     assert gate.get(req.id).status == RequestStatus.EXPIRED
+
+
+def test_an_approved_request_may_be_executed_once_even_when_two_callers_race(tmp_path):
+    gates = [Gate(tmp_path / "s.db", _policy()) for _ in range(2)]
+    req = gates[0].submit("inc-1", 0, _undo(), now=T0)
+    assert not gates[0].claim_execution(req.id), "a pending request may not execute"
+    gates[0].decide(req.id, "UAPPROVER", approve=True, now=T0)
+    barrier = threading.Barrier(6)
+    wins = []
+
+    def claim(i: int) -> None:
+        barrier.wait()
+        wins.append(gates[i % 2].claim_execution(req.id))
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert sorted(wins) == [False] * 5 + [True]
+    assert gates[1].get(req.id).status == RequestStatus.APPROVED

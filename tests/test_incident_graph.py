@@ -67,7 +67,7 @@ def graph_on(db: Path, kubeconfig: str, policy: ApprovalPolicy, *, investigating
     runtime = IncidentRuntime(
         gate=gate,
         investigate=run_investigation,
-        execute=kill_switch_execute(executor, ks, window_seconds=60),
+        execute=kill_switch_execute(gate, executor, ks, window_seconds=60),
         is_executed=armed_checker(ks),
     )
     return IncidentGraph(runtime, stores.checkpointer), gate, ks, stores

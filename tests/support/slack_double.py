@@ -125,7 +125,7 @@ class SlackDouble:
         with self._lock:
             return [c.method for c in self.calls]
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
         """Poll until `predicate()` is truthy; fail with the recorded calls when it never is."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
