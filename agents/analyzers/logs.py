@@ -61,6 +61,12 @@ _CLASSES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "unreachable",
+        re.compile(
+            r"(?i)no healthy upstream|code = Unavailable|upstream connect error|connection reset by peer|no route to host|EHOSTUNREACH|ECONNRESET|503 Service Unavailable"
+        ),
+    ),
+    (
         "panic",
         re.compile(
             r"(?i)\bpanic:|Traceback \(most recent call last\)|Exception in thread|unhandled exception|segmentation fault|NullPointerException"
@@ -204,7 +210,10 @@ def extract_env_vars(entry: str) -> list[str]:
     return [v for v in dict.fromkeys(_ENVVAR.findall(entry)) if v not in _ENV_STOP]
 
 
+DEPENDENCY_CLASSES = ("connection_refused", "timeout", "dns_failure", "unreachable")
+
 _TITLES = {
+    "unreachable": "Dependency unavailable",
     "fatal_config": "Fatal configuration error in logs",
     "oom": "Out-of-memory errors in logs",
     "auth_failure": "Authentication failures in logs",
@@ -240,7 +249,7 @@ def analyze_signatures(
         example = sig["example"]
         targets = (
             resolve_targets(extract_targets(example), services_by_ip or {})
-            if tag in ("connection_refused", "timeout", "dns_failure")
+            if tag in DEPENDENCY_CLASSES
             else None
         )
         # Lines that differ only in the request path are one fact: same failure, same target.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agents.analyzers.logs import DEPENDENCY_CLASSES
 from agents.models import Category, Finding, Proposal
 
 POD_FAILURES = {
@@ -14,7 +15,7 @@ POD_FAILURES = {
     "not_ready",
     "unschedulable",
 }
-DEPENDENCY_LOGS = {"log_connection_refused", "log_timeout", "log_dns_failure"}
+DEPENDENCY_LOGS = {f"log_{c}" for c in DEPENDENCY_CLASSES}
 
 
 @dataclass
