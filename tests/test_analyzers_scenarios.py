@@ -76,6 +76,15 @@ ROWS = [
         "geo-api-rules-v5",
     ),
     (
+        "ConfigMap edited in place since its last apply",
+        VARIANTS / "configmap-edited-in-place.yaml",
+        "fx",
+        "kubernetes",
+        "config_drift",
+        "ConfigMap/fx/fx-quotes-config",
+        "PRICING_MODE",
+    ),
+    (
         "failing readiness probe with its status code",
         BUNDLED_SCENARIOS / "inventory-readiness-path.yaml",
         "warehouse",

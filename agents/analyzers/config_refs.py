@@ -14,7 +14,7 @@ SPECIALIST = "kubernetes"
 
 def analyze_config_refs(workload: str, refs: list[dict[str, Any]]) -> list[Finding]:
     """One finding per missing, non-optional reference of `workload` (a Kind/ns/name ref)."""
-    findings = []
+    findings = [_drift(workload, r) for r in refs if r.get("drift")]
     for r in refs:
         if r.get("optional"):
             continue
@@ -40,3 +40,26 @@ def analyze_config_refs(workload: str, refs: list[dict[str, Any]]) -> list[Findi
             )
         )
     return findings
+
+
+def _drift(workload: str, r: dict[str, Any]) -> Finding:
+    """A ConfigMap the workload reads that was edited in place since its last apply."""
+    ns = workload.split("/")[1] if workload.count("/") == 2 else None
+    resource = f"ConfigMap/{ns}/{r['name']}" if ns else f"ConfigMap/{r['name']}"
+    keys = ", ".join(r["drift"])
+    text = (
+        f"ConfigMap {r['name']} (read by {workload} via {r.get('via')}) differs from its last "
+        f"applied configuration in key(s) {keys}"
+    )
+    if r.get("edited_at"):
+        text += f"; edited in place at {r['edited_at']}"
+    return Finding(
+        specialist=SPECIALIST,
+        title=f"ConfigMap edited since its last apply: {resource}",
+        severity=Severity.WARNING,
+        resource=resource,
+        evidence=[Evidence(kind="field", source=resource, text=text)],
+        summary=text,
+        tags=["config_drift"],
+        data={"workload": workload, "restore": r["drift"], "edited_at": r.get("edited_at")},
+    )

@@ -57,9 +57,46 @@ def workload_failures(findings: list[Finding]) -> list[Candidate]:
             )
             continue
         cited += find_all(findings, "config_ref_missing", f.resource)
+        drift = _drifted_config(findings, f.resource)
+        if drift is not None and "oomkilled" not in tags:
+            out.append(_restore_config(findings, drift, cited))
+            continue
         proposals = [p for p in [_raise_memory(f)] if p is not None]
         out.append(Candidate(f.resource, category, 0.6, f.summary, cited, proposals))
     return out
+
+
+def _drifted_config(findings: list[Finding], workload: str) -> int | None:
+    return next(
+        (
+            i
+            for i, g in enumerate(findings)
+            if "config_drift" in g.tags and g.data.get("workload") == workload
+        ),
+        None,
+    )
+
+
+def _restore_config(findings: list[Finding], drift: int, cited: list[int]) -> Candidate:
+    """Pods fail with no rollout to blame, and a ConfigMap they read was edited in place since
+    its last apply: the edit is the change, and the applied values are the way back."""
+    d = findings[drift]
+    keys = ", ".join(d.data["restore"])
+    failing = findings[cited[0]]
+    prop = Proposal(
+        verb=Verb.PATCH,
+        target=d.resource or "",
+        parameters={"patch_type": "merge", "patch": {"data": d.data["restore"]}},
+        rationale=f"restore key(s) {keys} of {d.resource} to their last applied values",
+        expected_effect=f"{failing.resource}'s Pods start with the configuration that worked",
+        verification=f"{kref(failing.resource or '')} pods Ready, no restarts",
+        undo=f"re-apply the edited value(s) of {keys}",
+    )
+    headline = f"{d.summary}; since then {failing.resource}: {failing.summary}"
+    score = 0.85 if d.data.get("edited_at") else 0.8
+    return Candidate(
+        d.resource or "", Category.MISCONFIGURATION, score, headline, [drift, *cited], [prop]
+    )
 
 
 def category_of(tags: set[str], findings: list[Finding], resource: str) -> Category:

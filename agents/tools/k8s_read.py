@@ -4,6 +4,7 @@ moment they are read, so no caller can ever see a Secret value."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -236,4 +237,28 @@ def config_refs(cluster: Cluster, workload: dict, ns: str) -> list[dict]:
                 else sorted(((obj.get("data") or {}) | (obj.get("binaryData") or {})).keys())
             )
             r["key_exists"] = r["key"] in (keys or [])
+        if obj is not None and r["kind"] == "ConfigMap":
+            r["drift"], r["edited_at"] = config_drift(obj)
     return refs
+
+
+def config_drift(configmap: dict) -> tuple[dict[str, str | None], str | None]:
+    """Keys whose data differs from the ConfigMap's last `kubectl apply` (someone edited it in
+    place since), with the applied values to restore, and when it was last written."""
+    raw = (meta(configmap).get("annotations") or {}).get(
+        "kubectl.kubernetes.io/last-applied-configuration"
+    )
+    try:
+        applied = (json.loads(raw) or {}).get("data") or {} if raw else None
+    except ValueError:
+        applied = None
+    if applied is None:
+        return {}, None
+    data = configmap.get("data") or {}
+    drift = {
+        k: applied.get(k)
+        for k in sorted(data.keys() | applied.keys())
+        if data.get(k) != applied.get(k)
+    }
+    times = [mf.get("time") for mf in meta(configmap).get("managedFields") or [] if mf.get("time")]
+    return drift, max(times) if times else None
