@@ -13,6 +13,10 @@ tests exactly the code path the bot uses.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import enum
+import importlib
+import inspect
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -26,11 +30,45 @@ from langgraph.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
 )
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph_checkpoint_plainredis import RedisSaver
+from pydantic import BaseModel
 
 # Checkpoints are namespaced under the store's prefix, apart from the bot's own keys.
 CHECKPOINT_NAMESPACE = "checkpoints"
+
+# The modules whose types the incident and investigation graphs keep in their state.
+_STATE_MODULES = (
+    "agents.models",
+    "agents.state",
+    "approvals.models",
+    "approvals.policy",
+    "approvals.gate",
+    "approvals.incident_graph",
+)
+
+
+def _state_types() -> list[tuple[str, str]]:
+    """Every model, enum and dataclass those modules define."""
+    allowed = []
+    for name in _STATE_MODULES:
+        module = importlib.import_module(name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != name:
+                continue
+            if issubclass(cls, (BaseModel, enum.Enum)) or dataclasses.is_dataclass(cls):
+                allowed.append((cls.__module__, cls.__name__))
+    return allowed
+
+
+def serializer() -> JsonPlusSerializer:
+    """A serializer that revives only our own state types (and LangGraph's safe built-ins).
+
+    Whoever can write the store must not be able to make a resume construct arbitrary
+    classes; and an explicit list keeps LangGraph from warning on every load.
+    """
+    return JsonPlusSerializer(allowed_msgpack_modules=_state_types())
 
 
 class _AsyncViaThreads(BaseCheckpointSaver):
@@ -95,14 +133,16 @@ def sqlite_checkpointer(path: Path | str) -> SQLiteCheckpointer:
     conn = sqlite3.connect(str(path), check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA busy_timeout=5000")
-    saver = SQLiteCheckpointer(conn)
+    saver = SQLiteCheckpointer(conn, serde=serializer())
     saver.setup()
     return saver
 
 
 def redis_checkpointer(url: str, prefix: str) -> PlainRedisCheckpointer:
     """A checkpointer on the Redis at `url` (redis-py form), keys under `<prefix>:checkpoints`."""
-    return PlainRedisCheckpointer(url=url, prefix=f"{prefix}:{CHECKPOINT_NAMESPACE}")
+    return PlainRedisCheckpointer(
+        url=url, prefix=f"{prefix}:{CHECKPOINT_NAMESPACE}", serde=serializer()
+    )
 
 
 def close_checkpointer(saver: BaseCheckpointSaver) -> None:
