@@ -7,6 +7,8 @@ another replica, the CLI, the Lambda sweeper) sees the same requests and deadlin
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -57,6 +59,12 @@ class Execution:
     fix: ArmedFix | None
     error: str | None = None
     skipped: bool = False  # another caller already executed this request: nothing was done
+
+
+def digest(objects: object) -> str:
+    """sha256 of the canonical JSON (sorted keys, no spaces) of a snapshot or applied objects."""
+    canonical = json.dumps(objects, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def sqlite_path(store_url: str) -> Path:
@@ -201,6 +209,21 @@ class ApprovalFlow:
             )
         except (ExecutionError, ApprovalFlowError) as e:
             return Execution(fix=None, error=redact(str(e)))
+        # The record of what changed: digests of the before-state and of what the server stored.
+        before = {o.ref: o.object for o in record.snapshot.objects}
+        self.audit.append(
+            AuditEvent(
+                incident_id=request.incident_id,
+                action="execution.digests",
+                actor=approved_by,
+                detail={
+                    "request": request.id,
+                    "target": request.proposal.target,
+                    "before_digest": digest(before),
+                    "after_digest": digest(record.applied),
+                },
+            )
+        )
         fix = self.kill_switch.arm(
             request.id,
             request.incident_id,

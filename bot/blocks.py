@@ -195,6 +195,7 @@ HELP = (
     "• `/sre investigate <what is wrong>`: open an incident thread and investigate\n"
     "• `/sre status [incident id]`: where an incident stands (the latest when no id)\n"
     "• `/sre list`: open incidents\n"
+    "• `/sre audit <incident id>`: post the incident's audit trail in its thread\n"
     "• `/sre help`: this text\n"
     "Mention me in an incident thread (`@sre-bot check the database too`) for another round."
 )

@@ -410,3 +410,39 @@ def test_a_failed_rollback_escalates_in_the_thread_on_the_root_and_to_the_oncall
         flow.sweep_once()
         assert flow.kill_switch.get(fix.id).state == WatchState.ROLLBACK_FAILED
         assert [e.action for e in flow.audit.events(record.id)].count("fix.rollback_failed") == 1
+
+
+# -- the record ------------------------------------------------------------------------------
+
+
+def test_sre_audit_posts_the_trail_with_who_and_the_before_after_digests_in_the_thread(
+    slack, tmp_path
+):
+    from bot.approval_flow import digest
+
+    with sandbox_for(PAYMENTS) as sb, _bot(slack, sb, tmp_path / "bot.db") as h:
+        record, proposal = _incident(h, alert=PAYMENTS)
+        _press(h, record, proposal, "approve", user="U333")
+        h.wait_status(record.thread_ts, "resolved", timeout=30)
+        flow = h.bot.approvals.flow
+        fix = flow.kill_switch.get(f"{record.id}:0")
+        [digests] = [e for e in flow.audit.events(record.id) if e.action == "execution.digests"]
+        assert digests.actor == "U333"
+        before = {o.ref: o.object for o in fix.record.snapshot.objects}
+        assert digests.detail["before_digest"] == digest(before)
+        assert digests.detail["after_digest"] == digest(fix.record.applied)
+        assert digests.detail["before_digest"] != digests.detail["after_digest"]
+
+        ack = h.slash(f"audit {record.id}", channel=record.channel, user="U111")
+        assert ack.status_code == 200 and "Posting the audit trail" in ack.text
+        trail = h.slack.wait_for(
+            lambda: next(
+                (r for r in h.replies(record.thread_ts) if "Audit trail" in _text(r)), None
+            )
+        )
+        text = _text(trail)
+        assert "*proposal.approved* by <@U333>" in text
+        assert "*execution.applied*" in text and "*fix.confirmed*" in text
+        assert digests.detail["before_digest"][:19] in text
+        unknown = h.slash("audit inc-nope", channel=record.channel)
+        assert "No incident `inc-nope`" in unknown.text

@@ -1,4 +1,4 @@
-"""`/sre` slash commands: investigate, status, list, help (and help for anything else).
+"""`/sre` slash commands: investigate, status, list, audit, help (and help for anything else).
 
 The ack answers within Slack's 3 seconds from the store alone; opening an incident (posting
 the root message, starting the investigation) runs in a lazy listener after the ack.
@@ -12,7 +12,9 @@ from slack_bolt import Ack, App, Respond
 
 from agents.models import Trigger, TriggerSource
 from approvals.store import StateStore
+from approvals.stores import open_audit_log
 from bot import blocks
+from bot.audit_summary import audit_blocks
 from bot.incidents import IncidentError, IncidentService
 
 
@@ -41,6 +43,8 @@ def register(app: App, service: IncidentService, store: StateStore) -> None:
             ack(blocks=_status(store, rest))
         elif sub == "list":
             ack(blocks=blocks.list_blocks(store.list_incidents(open_only=True, limit=20)))
+        elif sub == "audit":
+            ack(blocks=[blocks.section(_audit_ack(store, rest))])
         elif sub in ("help", ""):
             ack(blocks=blocks.help_blocks())
         else:
@@ -58,7 +62,29 @@ def register(app: App, service: IncidentService, store: StateStore) -> None:
         except IncidentError as e:
             respond(response_type="ephemeral", text=f":x: {e}", replace_original=False)
 
-    app.command("/sre")(ack=ack_sre, lazy=[open_incident])
+    def post_audit(command: dict[str, Any]) -> None:
+        sub, rest = parse(command.get("text"))
+        record = store.get_incident(rest) if sub == "audit" and rest else None
+        if record is None:
+            return
+        log = open_audit_log(service.settings.store)
+        try:
+            text, blocks_ = audit_blocks(record.id, log.events(record.id))
+        finally:
+            close = getattr(log, "close", None)
+            if close is not None:
+                close()
+        service.reply(record, text, blocks_)
+
+    app.command("/sre")(ack=ack_sre, lazy=[open_incident, post_audit])
+
+
+def _audit_ack(store: StateStore, incident_id: str) -> str:
+    if not incident_id:
+        return "Which incident? `/sre audit <incident id>` (ids are in `/sre list`)."
+    if store.get_incident(incident_id) is None:
+        return f"No incident `{blocks.truncate(incident_id, 80)}`. Try `/sre list`."
+    return f":scroll: Posting the audit trail of `{incident_id}` in its thread."
 
 
 def _status(store: StateStore, incident_id: str) -> list[dict[str, Any]]:
