@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
 
@@ -71,8 +72,14 @@ class KillSwitch:
         notify: Notify | None = None,
         lease_seconds: float = 60.0,
         owner: str | None = None,
+        parallel: int = 16,
     ) -> None:
         self._executor = executor
+        # Due fixes are checked and rolled back side by side: one slow rollback must not
+        # push every other deadline back (100 fixes due at once would wait in line).
+        self._parallel = parallel
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         self._audit = audit
         self._notify = notify
         self._lease = lease_seconds
@@ -146,16 +153,27 @@ class KillSwitch:
     def sweep(self, now: float | None = None) -> list[ArmedFix]:
         """Check every watched fix once; confirm the healthy, roll back the overdue. Returns changes."""
         now = time.time() if now is None else now
-        changed = []
-        for fix in self.watching():
-            if fix.confirmation != Confirmation.HUMAN or now >= fix.deadline:
-                fix = self._check_health(fix)
-            if fix.state == WatchState.KEPT:
-                changed.append(fix)
-                continue
-            if now >= fix.deadline and self._claim(fix.id, now):
-                changed.append(self._roll_back(self.get(fix.id), "sre-bot", _overdue_reason(fix)))
-        return changed
+        fixes = self.watching()
+        if len(fixes) <= 1:
+            results = [self._sweep_one(f, now) for f in fixes]
+        else:
+            results = list(self._workers().map(lambda f: self._sweep_one(f, now), fixes))
+        return [f for f in results if f is not None]
+
+    def _sweep_one(self, fix: ArmedFix, now: float) -> ArmedFix | None:
+        if fix.confirmation != Confirmation.HUMAN or now >= fix.deadline:
+            fix = self._check_health(fix)
+        if fix.state == WatchState.KEPT:
+            return fix
+        if now >= fix.deadline and self._claim(fix.id, now):
+            return self._roll_back(self.get(fix.id), "sre-bot", _overdue_reason(fix))
+        return None
+
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._parallel, thread_name_prefix="killswitch")
+            return self._pool
 
     def run(self, stop: threading.Event, interval: float = 1.0) -> None:
         """Sweep until `stop` is set (for a background thread in `serve`)."""
@@ -229,7 +247,9 @@ class KillSwitch:
             self._notify(fix)
 
     def close(self) -> None:
-        """Release the book's connection, when it has one."""
+        """Stop the sweep workers and release the book's connection, when it has one."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         close = getattr(self._book, "close", None)
         if close is not None:
             close()
