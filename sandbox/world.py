@@ -18,6 +18,7 @@ world.trigger_payload() / trigger_text()  # the trigger, with its times shifted
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from datetime import datetime
@@ -118,6 +119,8 @@ class World:
                 self._known_owners.add((obj["kind"], md.get("namespace", "default"), md["name"]))
             if obj["kind"] == "Pod":
                 status = obj.get("status")
+                if status:
+                    _complete_container_statuses(obj)
                 self._pods[md["uid"]] = PodInfo(
                     created=parse_ts(md["creationTimestamp"]) or self._start,
                     frozen_status=status if status else None,
@@ -421,3 +424,26 @@ class World:
     def trigger_text(self) -> str:
         """One line that says what the trigger reports."""
         return trigger_text(self.scenario, self.clock.offset)
+
+
+def _complete_container_statuses(pod: dict[str, Any]) -> None:
+    """Fill what a kubelet always reports and a hand-written status often leaves out.
+
+    Clients validate these fields (the Python client refuses a containerStatus without
+    `imageID`), so a scenario's status must not break them.
+    """
+    images = {
+        c.get("name"): c.get("image", "") for c in (pod.get("spec") or {}).get("containers") or []
+    }
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        image = cs.setdefault("image", images.get(cs.get("name"), ""))
+        digest = hashlib.sha256(image.encode()).hexdigest()
+        cs.setdefault("imageID", f"{image.split(':')[0]}@sha256:{digest}")
+        cs.setdefault("ready", False)
+        cs.setdefault("restartCount", 0)
+        if "running" in (cs.get("state") or {}) or "terminated" in (cs.get("state") or {}):
+            uid = (pod.get("metadata") or {}).get("uid", "")
+            cs.setdefault(
+                "containerID",
+                "containerd://" + hashlib.sha256(f"{uid}/{cs.get('name')}".encode()).hexdigest(),
+            )

@@ -136,3 +136,46 @@ def test_prometheus_prefix_is_mounted(sandbox):
     r = httpx.get(f"{sandbox.prometheus_url}/api/v1/query", params={"query": "1"})
     assert r.status_code in (200, 404)
     assert r.headers["content-type"].startswith("application/json")
+
+
+def test_a_hand_written_pod_status_still_lists_with_the_typed_client(write_scenario):
+    """Scenario authors omit imageID/containerID; the typed client must still list the Pod."""
+    from sandbox.server import Sandbox
+
+    path = write_scenario(
+        """
+        name: partial-pod-status
+        summary: A Pod whose status was written by hand.
+        clock: "2026-11-20T10:00:00Z"
+        trigger: {slash: "look at fin"}
+        objects:
+          - apiVersion: v1
+            kind: Namespace
+            metadata: {name: fin}
+          - apiVersion: v1
+            kind: Pod
+            metadata: {name: batch-1, namespace: fin, labels: {app: batch}}
+            spec:
+              containers: [{name: job, image: "registry.example.com/fin/batch:1.0"}]
+            status:
+              phase: Running
+              containerStatuses:
+                - name: job
+                  ready: true
+                  restartCount: 3
+                  state: {running: {startedAt: "2026-11-20T09:00:00Z"}}
+        faults: []
+        answer:
+          root_cause: {category: [NoFault]}
+        """
+    )
+    sb = Sandbox(path).start()
+    try:
+        api = client.CoreV1Api(config.new_client_from_config(config_file=str(sb.kubeconfig)))
+        [pod] = api.list_namespaced_pod("fin").items
+        status = pod.status.container_statuses[0]
+        assert status.image_id.startswith("registry.example.com/fin/batch@sha256:")
+        assert status.container_id.startswith("containerd://")
+        assert status.restart_count == 3
+    finally:
+        sb.stop()
