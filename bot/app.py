@@ -97,7 +97,7 @@ def build_bot(
     )
     approvals = SlackApprovals(ApprovalFlow(settings, stores=stores), service)
     service.proposal_hook = approvals.proposal_reply
-    commands.register(app, service, store)
+    commands.register(app, service, store, stores.audit)
     mentions.register(app, service)
     actions.register(app, approvals)
     return Bot(

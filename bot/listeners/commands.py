@@ -11,8 +11,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from agents.models import Trigger, TriggerSource
+from approvals.audit import AuditLog
 from approvals.store import StateStore
-from approvals.stores import open_audit_log
 from bot import blocks
 from bot.audit_summary import audit_blocks
 from bot.incidents import IncidentError, IncidentService
@@ -24,7 +24,7 @@ def parse(text: str | None) -> tuple[str, str]:
     return sub.lower(), rest.strip()
 
 
-def register(app: App, service: IncidentService, store: StateStore) -> None:
+def register(app: App, service: IncidentService, store: StateStore, audit: AuditLog) -> None:
     """Attach the `/sre` command to the app."""
 
     def ack_sre(ack: Ack, command: dict[str, Any]) -> None:
@@ -50,33 +50,32 @@ def register(app: App, service: IncidentService, store: StateStore) -> None:
         else:
             ack(blocks=blocks.help_blocks(f"I don't know `/sre {blocks.truncate(sub, 50)}`."))
 
-    def open_incident(command: dict[str, Any], respond: Respond) -> None:
+    def after_ack(command: dict[str, Any], respond: Respond) -> None:
+        # One lazy listener for every subcommand: on Lambda each lazy function is its own
+        # invocation, so unrelated subcommands must not cost one each.
         sub, rest = parse(command.get("text"))
-        if sub != "investigate" or not rest:
-            return
+        if sub == "investigate" and rest:
+            open_incident(command, rest, respond)
+        elif sub == "audit" and rest:
+            post_audit(rest)
+
+    def open_incident(command: dict[str, Any], text: str, respond: Respond) -> None:
         trigger = Trigger(
-            source=TriggerSource.SLASH, text=rest, requested_by=command.get("user_id")
+            source=TriggerSource.SLASH, text=text, requested_by=command.get("user_id")
         )
         try:
-            service.open(trigger, channel=command["channel_id"], title=rest)
+            service.open(trigger, channel=command["channel_id"], title=text)
         except IncidentError as e:
             respond(response_type="ephemeral", text=f":x: {e}", replace_original=False)
 
-    def post_audit(command: dict[str, Any]) -> None:
-        sub, rest = parse(command.get("text"))
-        record = store.get_incident(rest) if sub == "audit" and rest else None
+    def post_audit(incident_id: str) -> None:
+        record = store.get_incident(incident_id)
         if record is None:
             return
-        log = open_audit_log(service.settings.store)
-        try:
-            text, blocks_ = audit_blocks(record.id, log.events(record.id))
-        finally:
-            close = getattr(log, "close", None)
-            if close is not None:
-                close()
+        text, blocks_ = audit_blocks(record.id, audit.events(record.id))
         service.reply(record, text, blocks_)
 
-    app.command("/sre")(ack=ack_sre, lazy=[open_incident, post_audit])
+    app.command("/sre")(ack=ack_sre, lazy=[after_ack])
 
 
 def _audit_ack(store: StateStore, incident_id: str) -> str:
