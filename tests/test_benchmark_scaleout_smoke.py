@@ -13,17 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from approvals.audit import AuditEvent  # noqa: E402
 from approvals.stores import open_stores  # noqa: E402
-from benchmarks.scaleout import (  # noqa: E402
-    DEADLINE,
-    KEPT,
-    ROLL_BACK_NOW,
-    Tracked,
-    pct,
-    plan_of,
-    run,
-    scenario,
-    violations,
-)
+from benchmarks.scaleout import pct, run  # noqa: E402
+from benchmarks.scaleout_checks import Tracked, violations  # noqa: E402
+from benchmarks.scaleout_world import DEADLINE, KEPT, ROLL_BACK_NOW, plan_of, scenario  # noqa: E402
 
 
 def test_six_incidents_on_three_replicas_execute_once_each_and_end_as_planned():
