@@ -25,6 +25,9 @@ class AuditEvent(BaseModel):
         description="e.g. investigation.started, proposal.approved, fix.rolled_back"
     )
     actor: str = Field("sre-bot", description="a Slack user id, 'sre-bot' or 'cli:<user>'")
+    via: str | None = Field(
+        None, description="where it came from: slack:<channel>, cli:<host>, pagerduty, sweeper"
+    )
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     detail: dict[str, Any] = Field(default_factory=dict)
 

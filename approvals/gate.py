@@ -98,6 +98,7 @@ class Gate:
         requested_by: str | None = None,
         target_labels: dict[str, str] | None = None,
         now: datetime | None = None,
+        via: str | None = None,
     ) -> ApprovalRequest:
         """Classify a proposal and record its request; the route says what happens next."""
         now = now or _utcnow()
@@ -127,7 +128,9 @@ class Gate:
         fresh = self._book.insert(req.id, incident_id, req.status.value, req.model_dump_json())
         stored = self.get(req.id)
         if fresh:
-            self._record(req, "approval.requested", req.requested_by or "sre-bot", {"route": route})
+            self._record(
+                req, "approval.requested", req.requested_by or "sre-bot", {"route": route}, via
+            )
         return stored
 
     def get(self, request_id: str) -> ApprovalRequest:
@@ -148,6 +151,7 @@ class Gate:
         user_groups: list[str] | None = None,
         reason: str | None = None,
         now: datetime | None = None,
+        via: str | None = None,
     ) -> Decision:
         """Record one press. Exactly one press per request gets `fresh=True`."""
         now = now or _utcnow()
@@ -157,7 +161,7 @@ class Gate:
         if req.route != Route.NEEDS_APPROVAL:
             return Decision(fresh=False, status=req.status, request=req, message=_route_msg(req))
         if not self.policy.may_approve(user, user_groups):
-            self._record(req, "approval.refused", user, {"why": "not an approver"})
+            self._record(req, "approval.refused", user, {"why": "not an approver"}, via)
             return Decision(
                 fresh=False,
                 status=req.status,
@@ -170,7 +174,7 @@ class Gate:
             and self.policy.approvers.two_person_for_destructive
             and user == req.requested_by
         ):
-            self._record(req, "approval.refused", user, {"why": "two-person rule"})
+            self._record(req, "approval.refused", user, {"why": "two-person rule"}, via)
             return Decision(
                 fresh=False,
                 status=req.status,
@@ -187,7 +191,9 @@ class Gate:
         )
         if not self._cas(new):
             return self._already(self.get(request_id))
-        self._record(new, f"proposal.{status.value}", user, {"reason": reason} if reason else {})
+        self._record(
+            new, f"proposal.{status.value}", user, {"reason": reason} if reason else {}, via
+        )
         verb = "Approved" if approve else "Rejected"
         return Decision(fresh=True, status=status, request=new, message=f"{verb} by <@{user}>.")
 
@@ -213,7 +219,7 @@ class Gate:
             if now >= req.expires_at:
                 new = req.model_copy(update={"status": RequestStatus.EXPIRED, "decided_at": now})
                 if self._cas(new):
-                    self._record(new, "approval.expired", "sre-bot", {})
+                    self._record(new, "approval.expired", "sre-bot", {}, "sweeper")
                     expired.append(new)
         return expired
 
@@ -237,7 +243,14 @@ class Gate:
             msg = f"Already {req.status.value} by {who} at {when}; nothing changed."
         return Decision(fresh=False, status=req.status, request=req, message=msg)
 
-    def _record(self, req: ApprovalRequest, action: str, actor: str, detail: dict) -> None:
+    def _record(
+        self,
+        req: ApprovalRequest,
+        action: str,
+        actor: str,
+        detail: dict,
+        via: str | None = None,
+    ) -> None:
         if self._audit is None:
             return
         detail = {
@@ -248,7 +261,9 @@ class Gate:
             **detail,
         }
         self._audit.append(
-            AuditEvent(incident_id=req.incident_id, action=action, actor=actor, detail=detail)
+            AuditEvent(
+                incident_id=req.incident_id, action=action, actor=actor, via=via, detail=detail
+            )
         )
 
     def close(self) -> None:

@@ -121,7 +121,7 @@ class KillSwitch:
             raise KeyError(f"no armed fix {fix_id!r}")
         return ArmedFix.model_validate_json(body)
 
-    def keep(self, fix_id: str, user: str) -> tuple[bool, ArmedFix]:
+    def keep(self, fix_id: str, user: str, *, via: str | None = None) -> tuple[bool, ArmedFix]:
         """Keep fix: a person confirms the fix. Returns (decided now, the fix)."""
         fix = self.get(fix_id)
         if fix.state != WatchState.WATCHING:
@@ -131,15 +131,17 @@ class KillSwitch:
         )
         if not self._cas(new, expect=WatchState.WATCHING):
             return False, self.get(fix_id)
-        self._record(new, "fix.kept", user, {})
+        self._record(new, "fix.kept", user, {}, via)
         self._tell(new)
         return True, new
 
-    def roll_back_now(self, fix_id: str, user: str) -> tuple[bool, ArmedFix]:
+    def roll_back_now(
+        self, fix_id: str, user: str, *, via: str | None = None
+    ) -> tuple[bool, ArmedFix]:
         """Roll back now: restore the snapshot at once. Returns (acted now, the fix)."""
         if not self._claim(fix_id, time.time(), ignore_deadline=True):
             return False, self.get(fix_id)
-        return True, self._roll_back(self.get(fix_id), user, "rollback requested by a person")
+        return True, self._roll_back(self.get(fix_id), user, "rollback requested by a person", via)
 
     # -- the sweeper ------------------------------------------------------------------
 
@@ -201,12 +203,16 @@ class KillSwitch:
             }
         )
         if self._cas(new, expect=WatchState.WATCHING):
-            self._record(new, "fix.confirmed", "sre-bot", {"verification": result.summary()})
+            self._record(
+                new, "fix.confirmed", "sre-bot", {"verification": result.summary()}, "sweeper"
+            )
             self._tell(new)
             return new
         return self.get(fix.id)
 
-    def _roll_back(self, fix: ArmedFix, actor: str, reason: str) -> ArmedFix:
+    def _roll_back(
+        self, fix: ArmedFix, actor: str, reason: str, via: str | None = "sweeper"
+    ) -> ArmedFix:
         try:
             record = self._executor.rollback(fix.record)
             ok = record.rollback_verification is not None and record.rollback_verification.ok
@@ -219,7 +225,7 @@ class KillSwitch:
         )
         self._cas(new, expect=WatchState.WATCHING)
         action = "fix.rolled_back" if state == WatchState.ROLLED_BACK else "fix.rollback_failed"
-        self._record(new, action, actor, {"reason": why})
+        self._record(new, action, actor, {"reason": why}, via)
         self._tell(new)
         return new
 
@@ -230,7 +236,9 @@ class KillSwitch:
     def _cas(self, new: ArmedFix, *, expect: WatchState) -> bool:
         return self._book.cas(new.id, expect.value, new.state.value, new.model_dump_json())
 
-    def _record(self, fix: ArmedFix, action: str, actor: str, detail: dict) -> None:
+    def _record(
+        self, fix: ArmedFix, action: str, actor: str, detail: dict, via: str | None = None
+    ) -> None:
         if self._audit is not None:
             p = fix.record.proposal
             self._audit.append(
@@ -238,6 +246,7 @@ class KillSwitch:
                     incident_id=fix.incident_id,
                     action=action,
                     actor=actor,
+                    via=via,
                     detail={"fix": fix.id, "verb": p.verb.value, "target": p.target, **detail},
                 )
             )

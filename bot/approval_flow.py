@@ -193,10 +193,11 @@ class ApprovalFlow:
         approve: bool,
         user_groups: list[str] | None = None,
         reason: str | None = None,
+        via: str | None = None,
     ) -> Decision:
         """Record one press (the gate's compare-and-set makes exactly one of them fresh)."""
         return self.gate.decide(
-            request_id, user, approve=approve, user_groups=user_groups, reason=reason
+            request_id, user, approve=approve, user_groups=user_groups, reason=reason, via=via
         )
 
     def execute(self, request: ApprovalRequest, approved_by: str) -> Execution:

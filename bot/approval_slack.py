@@ -161,7 +161,9 @@ class SlackApprovals:
             return
         req, _ = found
         user = _user(body)
-        decision = self.flow.decide(req.id, user, approve=True, user_groups=self._groups(user))
+        decision = self.flow.decide(
+            req.id, user, approve=True, user_groups=self._groups(user), via=_via(body)
+        )
         if not decision.fresh:
             reply(decision.message)
             return
@@ -182,7 +184,10 @@ class SlackApprovals:
         still_open = req.status == RequestStatus.PENDING and req.route == Route.NEEDS_APPROVAL
         if not still_open or not self.flow.policy.may_approve(user, groups):
             # Not decidable by this person: the gate says why, and changes nothing.
-            reply(self.flow.decide(req.id, user, approve=False, user_groups=groups).message)
+            decision = self.flow.decide(
+                req.id, user, approve=False, user_groups=groups, via=_via(body)
+            )
+            reply(decision.message)
             return
         container = body.get("container") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
@@ -204,6 +209,7 @@ class SlackApprovals:
             approve=False,
             reason=reason,
             user_groups=self._groups(user),
+            via=f"slack:{meta.get('channel') or '?'}",
         )
         if not decision.fresh:
             self._ephemeral(meta.get("channel"), user, decision.message)
@@ -246,7 +252,10 @@ class SlackApprovals:
             return
         ks = self.flow.kill_switch
         try:
-            acted, fix = ks.keep(fix_id, user) if keep else ks.roll_back_now(fix_id, user)
+            via = _via(body)
+            acted, fix = (
+                ks.keep(fix_id, user, via=via) if keep else ks.roll_back_now(fix_id, user, via=via)
+            )
         except KeyError:
             reply(f":x: Fix `{fix_id}` is unknown to this bot (was its store reset?).")
             return
@@ -390,3 +399,10 @@ class SlackApprovals:
 
 def _user(body: dict[str, Any]) -> str:
     return str((body.get("user") or {}).get("id") or "")
+
+
+def _via(body: dict[str, Any]) -> str:
+    """Where a press came from, for the audit log: `slack:<channel id>`."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or "?"
+    return f"slack:{channel}"

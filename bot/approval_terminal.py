@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import select
+import socket
 import sys
 import time
 import uuid
@@ -30,6 +31,9 @@ from approvals.incident_graph import (
 from approvals.killswitch import ArmedFix, WatchState
 from bot.approval_flow import ApprovalFlow
 from bot.settings import Settings
+
+# Where terminal decisions come from, for the audit log.
+_CLI_VIA = f"cli:{socket.gethostname()}"
 
 
 def decide_in_terminal(
@@ -87,7 +91,7 @@ def decide_in_terminal(
                 approve = True
             if approve is None:
                 approve = click.confirm("Approve this change?", default=False)
-            decision = flow.decide(req.id, user, approve=approve)
+            decision = flow.decide(req.id, user, approve=approve, via=_CLI_VIA)
             console.print(decision.message.replace(f"<@{user}>", user))
             if not (decision.fresh and approve):
                 if decision.fresh:
@@ -158,9 +162,9 @@ def _watch(flow: ApprovalFlow, fix_id: str, console: Console, user: str) -> Arme
             )
             key = read_key(0.25)
             if key == "k":
-                ks.keep(fix_id, user)
+                ks.keep(fix_id, user, via=_CLI_VIA)
             elif key == "r":
-                ks.roll_back_now(fix_id, user)
+                ks.roll_back_now(fix_id, user, via=_CLI_VIA)
     colour = "green" if fix.state == WatchState.KEPT else "red"
     console.print(f"[bold {colour}]{fix.state.value.replace('_', ' ')}[/]: {fix.reason}")
     if fix.state != WatchState.KEPT and waiting:
