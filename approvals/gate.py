@@ -210,6 +210,15 @@ class Gate:
             f"{request_id}#execution", req.incident_id, "executed", req.model_dump_json()
         )
 
+    def approved_unexecuted(self) -> list[ApprovalRequest]:
+        """Approved requests nobody has claimed for execution yet (to deliver them again)."""
+        out = []
+        for body in self._book.with_status(RequestStatus.APPROVED.value):
+            req = ApprovalRequest.model_validate_json(body)
+            if self._book.get(f"{req.id}#execution") is None:
+                out.append(req)
+        return out
+
     def expire_due(self, now: datetime | None = None) -> list[ApprovalRequest]:
         """Mark every pending request past its TTL as expired; returns them."""
         now = now or _utcnow()

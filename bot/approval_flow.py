@@ -101,6 +101,8 @@ class ApprovalFlow:
         self.audit = self.stores.audit
         self.gate = Gate(self.stores.approvals, self.policy, self.audit)
         self.notify = notify
+        # Set by the Slack side: hands approved-but-unexecuted requests to their graph again.
+        self.reconcile: Callable[[], None] | None = None
         self._api_factory = api_factory or (lambda: cluster_api(settings))
         self._api: object | None = None
         self._kill_switch: KillSwitch | None = None
@@ -237,6 +239,8 @@ class ApprovalFlow:
     def sweep_once(self) -> None:
         """One pass of the timers: due kill-switch deadlines, expired approval requests."""
         self.gate.expire_due()
+        if self.reconcile is not None:
+            self.reconcile()
         try:
             self.kill_switch.sweep()
         except ApprovalFlowError as e:

@@ -69,6 +69,7 @@ class SlackApprovals:
         self.client = service.client
         self.store = service.store
         flow.notify = self.on_fix
+        flow.reconcile = self.redeliver
         # An incident's first round runs as the durable incident graph; presses resume it.
         service.incident_runner = self.run_incident
         self._resumer: IncidentGraph | None = None
@@ -128,6 +129,30 @@ class SlackApprovals:
         # round): the gate's fresh decision alone allows the execution.
         if delivery == Delivery.NO_GRAPH and approve:
             self._execute(request, user)
+
+    def redeliver(self, min_age_seconds: float = 5.0) -> None:
+        """Deliver approvals again that no process has executed yet.
+
+        A press can land while the incident's graph is still on its way to the gate on
+        another process; if that graph reaches its interrupt only after the press gave up
+        waiting, nobody would resume it. This pass (run by every replica's sweeper) closes
+        that gap durably; the gate's execution claim keeps it to one execution.
+        """
+        now = datetime.now(UTC)
+        for req in self.flow.gate.approved_unexecuted():
+            decided = req.decided_at or now
+            if req.route != Route.NEEDS_APPROVAL or self._armed(req.id):
+                continue  # auto-route fixes run from the graph that decided them
+            if (now - decided).total_seconds() < min_age_seconds:
+                continue
+            if self._resumer is None:
+                self._resumer = IncidentGraph(self._runtime(None), self.flow.stores.checkpointer)
+            decision = GateDecision(
+                request_id=req.id, user=req.decided_by or "?", approve=True, reason=req.reason
+            )
+            delivery = self._resumer.deliver(req.incident_id, decision, settle_seconds=0.0)
+            if delivery in (Delivery.NO_GRAPH, Delivery.ALREADY):
+                self._execute(req, req.decided_by or "sre-bot")
 
     # -- proposals ------------------------------------------------------------------------
 

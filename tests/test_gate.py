@@ -174,9 +174,10 @@ def test_an_approved_request_may_be_executed_once_even_when_two_callers_race(tmp
     assert gates[1].get(req.id).status == RequestStatus.APPROVED
 
 
-def test_the_audit_log_says_where_each_decision_came_from(tmp_path):
-    audit = SQLiteAuditLog(tmp_path / "s.db")
-    g = Gate(tmp_path / "s.db", _policy(), audit)
+def test_the_audit_log_says_where_each_decision_came_from(stores_at):
+    stores = stores_at("s")
+    audit = stores.audit
+    g = Gate(stores.approvals, _policy(), audit)
     req = g.submit("inc-7", 0, _undo(), requested_by="UREQ", now=T0, via="slack:C42")
     g.decide(req.id, "UAPPROVER", approve=True, now=T0, via="slack:C42")
     g.expire_due(T0)

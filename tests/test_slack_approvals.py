@@ -271,3 +271,21 @@ def test_buttons_in_an_old_thread_still_work_after_a_restart(slack, tmp_path):
             _applied(second, record)
             assert _payments_selector(sb) == "payments"
             second.wait_status(record.thread_ts, "resolved", timeout=30)
+
+
+def test_an_approval_whose_delivery_was_lost_is_executed_by_the_sweeper_once(slack, tmp_path):
+    """A press recorded at the gate while the graph was not yet waiting must not be lost."""
+    with sandbox_for(CHECKOUT) as sb, _bot(slack, sb, tmp_path / "bot.db") as h:
+        record, _ = _slash_incident(h)
+        flow = h.bot.approvals.flow
+        req = flow.gate.get(f"{record.id}:0")
+        # The decision is recorded, but nobody delivers it to the waiting graph.
+        assert flow.decide(req.id, "U222", approve=True, via="slack:test").fresh
+        assert _checkout_image(sb).endswith(":2.14.0")
+        h.bot.approvals.redeliver(min_age_seconds=0)
+        _applied(h, record)
+        assert _checkout_image(sb).endswith(":2.13.2")
+        h.bot.approvals.redeliver(min_age_seconds=0)  # a second pass changes nothing
+        actions = [e.action for e in flow.audit.events(record.id)]
+        assert actions.count("execution.applied") == 1
+        assert flow.gate.approved_unexecuted() == []
