@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from agents.analyzers.config_refs import analyze_config_refs
 from agents.analyzers.logs import analyze_logs, signatures
 from agents.analyzers.metrics import analyze_series
 from agents.analyzers.nodes import analyze_nodes
@@ -188,3 +189,30 @@ def test_error_ratio_step_is_found_with_its_time_and_flat_series_are_not() -> No
     assert "error_ratio_step" in finding.tags and finding.data["at_ts"] == 1000.0 + 60 * 40
     flat = [(1000.0 + 60 * i, 0.01) for i in range(60)]
     assert analyze_series("Service/ns/a", "a", "q", flat, kind="error_ratio", threshold=0.05) == []
+
+
+def test_a_reference_the_bot_may_not_read_is_no_evidence_of_a_missing_secret():
+    refs = [
+        {
+            "kind": "Secret",
+            "name": "db",
+            "key": "url",
+            "container": "app",
+            "via": "env",
+            "env": "DATABASE_URL",
+            "optional": False,
+            "exists": None,
+            "unknown": "forbidden (Forbidden); the bot's service account lacks read access here",
+        },
+        {
+            "kind": "ConfigMap",
+            "name": "app-config",
+            "key": None,
+            "container": "app",
+            "via": "envFrom",
+            "optional": False,
+            "exists": False,
+        },
+    ]
+    findings = analyze_config_refs("Deployment/shop/web", refs)
+    assert [f.title for f in findings] == ["Missing config reference: ConfigMap app-config"]

@@ -16,8 +16,8 @@ def analyze_config_refs(workload: str, refs: list[dict[str, Any]]) -> list[Findi
     """One finding per missing, non-optional reference of `workload` (a Kind/ns/name ref)."""
     findings = [_drift(workload, r) for r in refs if r.get("drift")]
     for r in refs:
-        if r.get("optional"):
-            continue
+        if r.get("optional") or r.get("exists") is None:
+            continue  # optional, or not readable by the bot (RBAC): no evidence either way
         if r.get("exists") and r.get("key_exists", True):
             continue
         what = f"{r['kind']} {r['name']}"

@@ -156,13 +156,23 @@ def secret_metadata(secret: dict) -> dict:
     }
 
 
+class Unknown(Exception):
+    """The bot may not read this object (RBAC): whether it exists is not known."""
+
+
 def exists(cluster: Cluster, kind: str, name: str, ns: str | None) -> dict | None:
-    """The object (Secrets as metadata) or None when it does not exist."""
+    """The object (Secrets as metadata), None when it does not exist; Unknown when forbidden.
+
+    The least-privilege investigation role cannot read Secrets at all; the kubelet's
+    events (CreateContainerConfigError) still say when one is missing.
+    """
     try:
         return read_object(cluster, kind, name, ns)
     except ToolError as exc:
         if "not found" in str(exc):
             return None
+        if str(exc).startswith("forbidden"):
+            raise Unknown(str(exc)) from exc
         raise
 
 
@@ -223,12 +233,18 @@ def config_refs(cluster: Cluster, workload: dict, ns: str) -> list[dict]:
                     "optional": bool(v["configMap"].get("optional")),
                 }
             )
-    cache: dict[tuple[str, str], dict | None] = {}
+    cache: dict[tuple[str, str], dict | None | Unknown] = {}
     for r in refs:
         k = (r["kind"], r["name"])
         if k not in cache:
-            cache[k] = exists(cluster, r["kind"], r["name"], ns)
+            try:
+                cache[k] = exists(cluster, r["kind"], r["name"], ns)
+            except Unknown as e:
+                cache[k] = e
         obj = cache[k]
+        if isinstance(obj, Unknown):
+            r["exists"], r["unknown"] = None, str(obj)
+            continue
         r["exists"] = obj is not None
         if obj is not None and r.get("key"):
             keys = (

@@ -236,7 +236,9 @@ def build(cluster: Cluster) -> list[Tool]:
             + (f" key {r['key']}" if r.get("key") else "")
             + f" (container {r['container']}, {r['via']}{', optional' if r['optional'] else ''}): "
             + (
-                "exists"
+                f"unknown ({r['unknown']})"
+                if r["exists"] is None
+                else "exists"
                 if r["exists"] and r.get("key_exists", True)
                 else "MISSING KEY"
                 if r["exists"]
