@@ -81,9 +81,10 @@ def test_the_audit_log_exports_the_same_json_lines_on_both_backends(stores_at):
     log = stores_at().audit
     at = "2026-11-23T12:00:00Z"
     log.append(AuditEvent(incident_id="i1", action="a", at=at, detail={"k": [1, 2]}))
-    log.append(AuditEvent(incident_id="i2", action="b", actor="U1", at=at))
+    log.append(AuditEvent(incident_id="i2", action="b", actor="U1", at=at, via="slack:C1"))
     assert list(export_jsonl(log, "i2")) == [
-        '{"action": "b", "actor": "U1", "at": "2026-11-23T12:00:00Z", "detail": {}, "incident_id": "i2"}'
+        '{"action": "b", "actor": "U1", "at": "2026-11-23T12:00:00Z", "detail": {}, '
+        '"incident_id": "i2", "via": "slack:C1"}'
     ]
     assert [e.action for e in log.events()] == ["a", "b"]
 
