@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 
 @dataclass
 class Request:
@@ -63,5 +65,9 @@ class Response:
 
 
 def json_response(obj: Any, status: int = 200) -> Response:
-    """A JSON body."""
-    return Response(status, json.dumps(obj, separators=(",", ":")).encode())
+    """A JSON body (orjson: a 5,000-row Table serialises several times faster)."""
+    try:
+        body = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # e.g. an integer beyond 64 bits from a scenario file
+        body = json.dumps(obj, separators=(",", ":")).encode()
+    return Response(status, body)
