@@ -48,9 +48,17 @@ _KEY_VALUE = re.compile(
 _URL_CREDENTIALS = re.compile(r"(?P<pre>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:)(?P<pw>[^\s@/]+)@")
 
 
+# Every pattern above needs one of these; most strings (names, labels, ordinary log lines)
+# have none and skip the dozen substitutions. Case-insensitive, so it is a superset.
+_MAYBE_SECRET = re.compile(
+    r"(?i)-----BEGIN|://|bearer|basic|xox|xapp-|AKIA|ASIA|gh[pousr]_|github_pat_|eyJ|sk-"
+    r"|passw|pwd|secret|token|key"
+)
+
+
 def redact(text: str) -> str:
     """Return `text` with credentials masked; everything else is left intact."""
-    if not text:
+    if not text or not _MAYBE_SECRET.search(text):
         return text
     out = _PRIVATE_KEY.sub("-----PRIVATE KEY REDACTED-----", text)
     out = _URL_CREDENTIALS.sub(lambda m: f"{m.group('pre')}{MASK}@", out)

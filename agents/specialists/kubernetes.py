@@ -3,6 +3,7 @@ analyzers over it. Independent of the other specialists (runs in its own thread)
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from agents.analyzers.config_refs import analyze_config_refs
@@ -19,6 +20,7 @@ from agents.specialists.scope import call, namespaces
 from agents.tools.base import Tool
 
 MAX_ROLLOUTS = 15
+ROLLOUT_WORKERS = 6
 RECENT_ROLLOUT = timedelta(hours=2)  # a change this recent is a suspect
 
 
@@ -55,18 +57,25 @@ def _collect_namespace(incident: Incident, tools: list[Tool], ns: str | None) ->
         or not _all_ready(d, pods)
         or _recent_rollout(d, replicasets, now)
     ]
-    for d in wanted[:MAX_ROLLOUTS]:
-        m = meta(d)
+
+    def rollout_findings(d: dict) -> list[Finding]:
+        m, out = meta(d), []
         hist = call(tools, "k8s_rollout_history", namespace=m.get("namespace"), name=m.get("name"))
         if hist:
-            findings += analyze_rollout(
+            out += analyze_rollout(
                 hist.data["deployment"], hist.data["replicasets"], hist.data["pods"], now
             )
         ref = f"Deployment/{m.get('namespace')}/{m.get('name')}"
         if ref in troubled:
             refs = call(tools, "k8s_config_refs", namespace=m.get("namespace"), name=m.get("name"))
             if refs:
-                findings += analyze_config_refs(ref, refs.data["refs"])
+                out += analyze_config_refs(ref, refs.data["refs"])
+        return out
+
+    # One round trip per suspect Deployment: side by side, not one after another.
+    with ThreadPoolExecutor(ROLLOUT_WORKERS, thread_name_prefix="k8s-rollouts") as pool:
+        for found in pool.map(rollout_findings, wanted[:MAX_ROLLOUTS]):
+            findings += found
 
     svc = call(tools, "k8s_services_endpoints", namespace=ns)
     if svc:
