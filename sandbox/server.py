@@ -27,6 +27,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
+    # socketserver's default listen backlog is 5: a burst of clients (many replicas, many
+    # investigations at once) would see connections reset, which no API server does.
+    request_queue_size = 256
 
 
 class Sandbox:
