@@ -73,7 +73,9 @@ def _replica_set(ns: str, name: str, revision: str, replicas: int, stamp: str, d
 
 def scenario(incidents: int) -> dict[str, Any]:
     """One broken checkout-api per namespace; the `deadline`/`roll back now` ones cannot heal."""
-    nodes = max(2, -(-incidents * 2 // 100))
+    # 2 Pods per Deployment, plus the surge of every rollout and the old Pods that linger while
+    # the new ones start: room for 5 Pods per incident, so no rollout waits on capacity.
+    nodes = max(2, -(-incidents * 5 // 110))
     objects: list[dict[str, Any]] = [
         {
             "apiVersion": "v1",
