@@ -179,25 +179,3 @@ def test_a_hand_written_pod_status_still_lists_with_the_typed_client(write_scena
         assert status.restart_count == 3
     finally:
         sb.stop()
-
-
-def test_lists_are_paged_with_limit_and_continue_like_kube_apiserver(api, sandbox):
-    core = client.CoreV1Api(api)
-    everything = [p.metadata.name for p in core.list_pod_for_all_namespaces().items]
-    assert len(everything) >= 3
-    first = core.list_pod_for_all_namespaces(limit=2)
-    assert len(first.items) == 2
-    assert first.metadata._continue and first.metadata.remaining_item_count == len(everything) - 2
-    names = [p.metadata.name for p in first.items]
-    token = first.metadata._continue
-    while token:
-        page = core.list_pod_for_all_namespaces(limit=2, _continue=token)
-        names += [p.metadata.name for p in page.items]
-        token = page.metadata._continue
-    assert names == everything
-
-
-def test_a_forged_continue_token_is_a_bad_request(sandbox):
-    r = httpx.get(f"{sandbox.kubernetes_url}/api/v1/pods?limit=1&continue=not-a-token!")
-    assert r.status_code == 400
-    assert r.json()["reason"] == "BadRequest" and "continue key" in r.json()["message"]

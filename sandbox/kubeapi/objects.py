@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
-import json
 import re
 import secrets
 import string
@@ -91,7 +88,6 @@ class ObjectApi:
             self.world.sync()
             items = self.store.list(r.kind, ns or None, labels, fields)
             rv = self.store.resource_version
-            items, more = _page(items, req.param("limit"), req.param("continue"))
             if req.wants_table:
                 include = req.param("includeObject", "Metadata") or "Metadata"
                 doc = tables.table(
@@ -101,13 +97,12 @@ class ObjectApi:
                     include=include,
                     resource_version=rv,
                 )
-                doc["metadata"].update(more)
                 return json_response(doc)
             return json_response(
                 {
                     "kind": f"{r.kind}List",
                     "apiVersion": r.group_version,
-                    "metadata": {"resourceVersion": rv, **more},
+                    "metadata": {"resourceVersion": rv},
                     "items": [self.served(r, o) for o in items],
                 }
             )
@@ -329,30 +324,3 @@ def _validate(r: Resource, obj: Obj) -> None:
                 "Required value",
                 r.group,
             )
-
-
-def _page(
-    items: list[dict[str, Any]], limit: str | None, token: str | None
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One page of a list (`limit`, `continue`), as kube-apiserver pages, and its list metadata.
-
-    The token names the last (namespace, name) served: the next page starts after it, so
-    objects added or removed between pages neither repeat nor shift the rest.
-    """
-    if token:
-        try:
-            after = tuple(json.loads(base64.urlsafe_b64decode(token.encode())))
-        except (binascii.Error, ValueError, TypeError):
-            raise bad_request(f"continue key is not valid: {token!r}") from None
-        items = [o for o in items if _list_key(o) > after]
-    if not limit or not limit.isdigit() or int(limit) <= 0 or len(items) <= int(limit):
-        return items, {}
-    n = int(limit)
-    page, last = items[:n], _list_key(items[n - 1])
-    nxt = base64.urlsafe_b64encode(json.dumps(list(last)).encode()).decode()
-    return page, {"continue": nxt, "remainingItemCount": len(items) - n}
-
-
-def _list_key(obj: dict[str, Any]) -> tuple[str, str]:
-    md = obj.get("metadata") or {}
-    return (md.get("namespace") or "", md.get("name") or "")
