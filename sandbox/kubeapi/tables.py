@@ -9,17 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sandbox.kubeapi.printers import PRINTERS, S, default_row, dig, selector_string
+from sandbox.kubeapi.printers import PRINTERS, S, default_row, selector_string
 
 Obj = dict[str, Any]
 __all__ = ["partial_metadata", "selector_string", "table"]
 
 
 def _row_name(o: Obj) -> str:
-    name = dig(o, "metadata", "name", default="")
-    ann = dig(o, "metadata", "annotations", default={})
+    # Called once per row of every list: plain lookups, no generic path walking.
+    md = o.get("metadata") or {}
+    name = md.get("name") or ""
     if o.get("kind") == "StorageClass" and (
-        ann.get("storageclass.kubernetes.io/is-default-class") == "true"
+        (md.get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class") == "true"
     ):
         return f"{name} (default)"
     return name
