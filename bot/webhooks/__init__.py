@@ -7,13 +7,16 @@ Starlette app, the Lambda handler and `sre-bot deliveries replay` share one code
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
 from approvals.store import DeadLetter, StateStore
+from bot.incidents import IncidentService
 from bot.metrics import BotMetrics
+from bot.settings import Settings
 
 
 class WebhookResponse(BaseModel):
@@ -51,23 +54,48 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
 _KEPT_HEADERS = ("content-type", "user-agent", "x-webhook-id", "x-pagerduty-signature")
 
 
-def dead_letter(
-    store: StateStore,
-    metrics: BotMetrics,
-    *,
-    source: str,
-    reason: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    status: int,
-) -> WebhookResponse:
-    """Keep a delivery we could not process, and say so (with the dead letter's id)."""
-    kept = {k: v for k, v in lower_headers(headers).items() if k in _KEPT_HEADERS}
-    letter_id = store.add_dead_letter(
-        DeadLetter(source=source, reason=reason, headers=kept, body=body.decode("utf-8", "replace"))
-    )
-    metrics.webhooks.labels(source, "dead_letter").inc()
-    return WebhookResponse(
-        status=status,
-        body={"ok": False, "error": reason, "dead_letter": letter_id},
-    )
+class WebhookReceiver:
+    """What every receiver shares: its dependencies, its 401s, its dead letters and its 202s.
+
+    Subclasses set `source` (the metrics label and dead-letter source) and implement `handle`
+    and `replay`.
+    """
+
+    source: ClassVar[str]
+
+    def __init__(
+        self, settings: Settings, service: IncidentService, store: StateStore, metrics: BotMetrics
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self.store = store
+        self.metrics = metrics
+        # One lock so concurrent deliveries about the same incident cannot open two threads.
+        self._lock = threading.Lock()
+
+    def _unauthorized(self, reason: str) -> WebhookResponse:
+        self.metrics.webhooks.labels(self.source, "unauthorized").inc()
+        return WebhookResponse(status=401, body={"ok": False, "error": reason})
+
+    def _dead_letter(
+        self, reason: str, headers: Mapping[str, str], body: bytes, status: int
+    ) -> WebhookResponse:
+        """Keep a delivery we could not process, and say so (with the dead letter's id)."""
+        kept = {k: v for k, v in lower_headers(headers).items() if k in _KEPT_HEADERS}
+        letter_id = self.store.add_dead_letter(
+            DeadLetter(
+                source=self.source,
+                reason=reason,
+                headers=kept,
+                body=body.decode("utf-8", "replace"),
+            )
+        )
+        self.metrics.webhooks.labels(self.source, "dead_letter").inc()
+        return WebhookResponse(
+            status=status,
+            body={"ok": False, "error": reason, "dead_letter": letter_id},
+        )
+
+    def _accepted(self, result: dict[str, Any]) -> WebhookResponse:
+        self.metrics.webhooks.labels(self.source, "accepted").inc()
+        return WebhookResponse(status=202, body={"ok": True, **result})

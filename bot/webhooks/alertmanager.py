@@ -8,19 +8,16 @@ Alertmanager authenticates with `Authorization: Bearer <SRE_BOT_ALERTMANAGER_TOK
 from __future__ import annotations
 
 import hmac
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from agents.models import Severity, Trigger, TriggerSource
-from approvals.store import DeadLetter, StateStore
-from bot.incidents import IncidentError, IncidentService
-from bot.metrics import BotMetrics
-from bot.settings import Settings
+from approvals.store import DeadLetter
+from bot.incidents import IncidentError
 from bot.webhooks import (
     MalformedDelivery,
+    WebhookReceiver,
     WebhookResponse,
-    dead_letter,
     lower_headers,
     parse_json_object,
 )
@@ -76,17 +73,10 @@ def _alert_lines(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-class AlertmanagerReceiver:
+class AlertmanagerReceiver(WebhookReceiver):
     """Checks the bearer token and maps alert groups onto incident threads."""
 
-    def __init__(
-        self, settings: Settings, service: IncidentService, store: StateStore, metrics: BotMetrics
-    ) -> None:
-        self.settings = settings
-        self.service = service
-        self.store = store
-        self.metrics = metrics
-        self._lock = threading.Lock()
+    source = SOURCE
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> WebhookResponse:
         """One delivery: 401 without the token, 400 malformed, 202 accepted."""
@@ -103,29 +93,12 @@ class AlertmanagerReceiver:
             payload = parse_json_object(body)
             _validate(payload)
         except MalformedDelivery as e:
-            return dead_letter(
-                self.store,
-                self.metrics,
-                source=SOURCE,
-                reason=str(e),
-                headers=h,
-                body=body,
-                status=400,
-            )
+            return self._dead_letter(str(e), h, body, status=400)
         try:
             result = self._process(payload)
         except IncidentError as e:
-            return dead_letter(
-                self.store,
-                self.metrics,
-                source=SOURCE,
-                reason=str(e),
-                headers=h,
-                body=body,
-                status=503,
-            )
-        self.metrics.webhooks.labels(SOURCE, "accepted").inc()
-        return WebhookResponse(status=202, body={"ok": True, **result})
+            return self._dead_letter(str(e), h, body, status=503)
+        return self._accepted(result)
 
     def replay(self, letter: DeadLetter) -> WebhookResponse:
         """Process a dead letter again (its token was checked when it arrived)."""
@@ -136,10 +109,6 @@ class AlertmanagerReceiver:
         except (IncidentError, MalformedDelivery) as e:
             return WebhookResponse(status=400, body={"ok": False, "error": str(e)})
         return WebhookResponse(status=202, body={"ok": True, **result})
-
-    def _unauthorized(self, reason: str) -> WebhookResponse:
-        self.metrics.webhooks.labels(SOURCE, "unauthorized").inc()
-        return WebhookResponse(status=401, body={"ok": False, "error": reason})
 
     def _process(self, payload: dict[str, Any]) -> dict[str, Any]:
         key = f"alertmanager:{payload['groupKey']}"

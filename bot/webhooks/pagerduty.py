@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from agents.models import Severity, Trigger, TriggerSource
-from approvals.store import DeadLetter, StateStore
-from bot.incidents import IncidentError, IncidentService
-from bot.metrics import BotMetrics
-from bot.settings import Settings
+from approvals.store import DeadLetter
+from bot.incidents import IncidentError
 from bot.webhooks import (
     MalformedDelivery,
+    WebhookReceiver,
     WebhookResponse,
-    dead_letter,
     lower_headers,
     parse_json_object,
 )
@@ -55,17 +52,10 @@ def _event(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return event_type, data if isinstance(data, dict) else {}
 
 
-class PagerDutyReceiver:
+class PagerDutyReceiver(WebhookReceiver):
     """Verifies, deduplicates and turns PagerDuty incident events into incident threads."""
 
-    def __init__(
-        self, settings: Settings, service: IncidentService, store: StateStore, metrics: BotMetrics
-    ) -> None:
-        self.settings = settings
-        self.service = service
-        self.store = store
-        self.metrics = metrics
-        self._lock = threading.Lock()
+    source = SOURCE
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> WebhookResponse:
         """One delivery: 401 unsigned, 400 malformed, 200 duplicate, 202 accepted."""
@@ -81,15 +71,7 @@ class PagerDutyReceiver:
             payload = parse_json_object(body)
             event_type, data = _event(payload)
         except MalformedDelivery as e:
-            return dead_letter(
-                self.store,
-                self.metrics,
-                source=SOURCE,
-                reason=str(e),
-                headers=h,
-                body=body,
-                status=400,
-            )
+            return self._dead_letter(str(e), h, body, status=400)
         delivery_id = h.get("x-webhook-id") or str((payload.get("event") or {}).get("id") or "")
         if delivery_id and not self.store.claim_delivery(SOURCE, delivery_id):
             self.metrics.webhooks.labels(SOURCE, "duplicate").inc()
@@ -97,17 +79,8 @@ class PagerDutyReceiver:
         try:
             result = self._process(event_type, data, payload)
         except (IncidentError, MalformedDelivery) as e:
-            return dead_letter(
-                self.store,
-                self.metrics,
-                source=SOURCE,
-                reason=str(e),
-                headers=h,
-                body=body,
-                status=503,
-            )
-        self.metrics.webhooks.labels(SOURCE, "accepted").inc()
-        return WebhookResponse(status=202, body={"ok": True, **result})
+            return self._dead_letter(str(e), h, body, status=503)
+        return self._accepted(result)
 
     def replay(self, letter: DeadLetter) -> WebhookResponse:
         """Process a dead letter again (its signature was checked when it arrived)."""
@@ -118,10 +91,6 @@ class PagerDutyReceiver:
         except (IncidentError, MalformedDelivery) as e:
             return WebhookResponse(status=400, body={"ok": False, "error": str(e)})
         return WebhookResponse(status=202, body={"ok": True, **result})
-
-    def _unauthorized(self, reason: str) -> WebhookResponse:
-        self.metrics.webhooks.labels(SOURCE, "unauthorized").inc()
-        return WebhookResponse(status=401, body={"ok": False, "error": reason})
 
     def _process(
         self, event_type: str, data: dict[str, Any], payload: dict[str, Any]
