@@ -13,7 +13,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from agents.models import Proposal
 from agents.redact import redact
@@ -23,7 +22,6 @@ from approvals.gate import ApprovalRequest, Decision, Gate, Route
 from approvals.killswitch import ArmedFix, KillSwitch, Notify
 from approvals.models import DryRunResult, ExecutionEvent, ExecutionRecord
 from approvals.policy import ApprovalPolicy, load_policy
-from approvals.store import StoreError
 from approvals.stores import Stores, open_stores
 from bot.settings import Settings
 
@@ -65,13 +63,6 @@ def digest(objects: object) -> str:
     """sha256 of the canonical JSON (sorted keys, no spaces) of a snapshot or applied objects."""
     canonical = json.dumps(objects, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def sqlite_path(store_url: str) -> Path:
-    """The SQLite file behind a `sqlite:///` `SRE_BOT_STORE` (StoreError for other stores)."""
-    if not store_url.startswith("sqlite:///"):
-        raise StoreError(f"not a SQLite store: {store_url!r}")
-    return Path(store_url.removeprefix("sqlite:///") or "sre-bot.db")
 
 
 def cluster_api(settings: Settings) -> object:

@@ -60,13 +60,6 @@ class Sandbox:
         self._stopping = threading.Event()
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
 
-    @classmethod
-    def for_world(cls, world: Any, **options: Any) -> Sandbox:
-        """Serve an already built World (generated benchmark clusters, custom worlds)."""
-        sb = cls(None, **options)
-        sb.world = world
-        return sb
-
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> Sandbox:

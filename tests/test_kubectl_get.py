@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SHARED_SCENARIOS
-from tests.support.kube import Kubectl, start_sandbox, world_is_real
+from tests.support.kube import Kubectl, start_sandbox
 
 CHECKOUT = SHARED_SCENARIOS / "checkout-missing-env.yaml"
-# Pods and Endpoints are derived by the World's controllers.
-needs_world = pytest.mark.skipif(not world_is_real(), reason="needs sandbox.world.World")
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +23,12 @@ def _header(text: str) -> list[str]:
     return text.splitlines()[0].split()
 
 
-@needs_world
 def test_get_pods_all_namespaces_prints_ready_status_restarts(kubectl):
     out = kubectl.out("get", "pods", "-A")
     assert _header(out) == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert "checkout-api-" in out
 
 
-@needs_world
 def test_get_pods_wide_adds_ip_and_node(kubectl):
     out = kubectl.out("get", "pods", "-n", "shop", "-o", "wide")
     assert _header(out)[:8] == [
@@ -64,7 +60,7 @@ def test_get_deployments_wide_shows_images_and_selector(kubectl):
     [
         ("replicasets", "checkout-api-6b7f9c4d8"),
         ("services", "checkout-api"),
-        pytest.param("endpoints", "checkout-api", marks=needs_world),
+        ("endpoints", "checkout-api"),
         ("nodes", "node-a"),
         ("namespaces", "shop"),
         ("secrets", "checkout-db"),
@@ -138,7 +134,6 @@ def test_describe_deployment_service_node(kubectl):
     assert "node-a" in kubectl.out("describe", "node", "node-a")
 
 
-@needs_world
 def test_describe_pod_shows_containers_and_events_section(kubectl):
     pod = kubectl.out("get", "pods", "-n", "shop", "-l", "app=frontend", "-o", "name").split()[0]
     out = kubectl.out("describe", pod, "-n", "shop")

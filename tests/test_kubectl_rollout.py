@@ -7,9 +7,7 @@ from kubernetes import client, config
 
 from sandbox.scenario import load_scenario
 from tests.conftest import SHARED_SCENARIOS
-from tests.support.kube import Kubectl, start_sandbox, wait_for, world_is_real
-
-pytestmark = pytest.mark.skipif(not world_is_real(), reason="needs sandbox.world.World")
+from tests.support.kube import Kubectl, start_sandbox, wait_for
 
 CHECKOUT = SHARED_SCENARIOS / "checkout-missing-env.yaml"
 NS = ("-n", "shop")

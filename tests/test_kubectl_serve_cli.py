@@ -7,15 +7,12 @@ import signal
 import subprocess
 import sys
 
-import pytest
-
 from tests.conftest import SHARED_SCENARIOS
-from tests.support.kube import Kubectl, world_is_real
+from tests.support.kube import Kubectl
 
 CLI = [sys.executable, "-m", "bot.cli", "sandbox", "serve"]
 
 
-@pytest.mark.skipif(not world_is_real(), reason="needs sandbox.world.World")
 def test_serve_prints_one_json_line_serves_kubectl_and_exits_cleanly_on_sigterm(tmp_path):
     kubeconfig = tmp_path / "kc"
     proc = subprocess.Popen(

@@ -50,60 +50,8 @@ def wait_for(cond: Callable[[], Any], timeout: float, what: str, interval: float
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-class StandInWorld:
-    """A minimal World (objects served as given, no controllers) for API-layer tests.
-
-    Used only until `sandbox.world.World` is available; it implements the World contract's
-    names the HTTP layer needs.
-    """
-
-    def __init__(self, scenario: Any, speed: float = 1.0) -> None:
-        import copy
-
-        from sandbox.clock import SandboxClock
-        from sandbox.store import ObjectStore
-
-        self.store = ObjectStore()
-        self.clock = SandboxClock(scenario.clock, speed=speed)
-        self.executed: list[tuple[str, str]] = []
-        self._logs = scenario.logs
-        for obj in scenario.objects:
-            self.store.create(copy.deepcopy(obj))
-
-    def sync(self) -> None:
-        """Nothing to derive in the stand-in."""
-
-    def record_write(self, verb: str, ref: str) -> None:
-        """Remember a served write."""
-        self.executed.append((verb, ref))
-
-    def pod_logs(
-        self, ns: str, pod: str, container: str | None = None, previous: bool = False
-    ) -> str:
-        """The first log rule's text."""
-        self.store.get("Pod", ns, pod)
-        return self._logs[0].text if self._logs else ""
-
-    def evict(self, ns: str, pod: str) -> None:
-        """Evicting removes the Pod."""
-        self.store.delete("Pod", ns, pod)
-
-
-def world_is_real() -> bool:
-    """True once `sandbox.world.World` exists (the controllers' engine)."""
-    try:
-        from sandbox.world import World  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def start_sandbox(scenario_path: Path, **options: Any):
-    """A started Sandbox for a scenario file: the real World when present, else the stand-in."""
-    from sandbox.scenario import load_scenario
+    """A started Sandbox (the real World, with its controllers) for a scenario file."""
     from sandbox.server import Sandbox
 
-    if world_is_real():
-        return Sandbox(scenario_path, **options).start()
-    speed = options.pop("speed", 1.0)
-    return Sandbox.for_world(StandInWorld(load_scenario(scenario_path), speed), **options).start()
+    return Sandbox(scenario_path, **options).start()
