@@ -6,7 +6,6 @@ deadline fires exactly once even when the replica that armed it is SIGKILLed mid
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -21,10 +20,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from approvals.stores import Stores, open_stores
-from sandbox.scenario import bundled_scenarios
 from tests.conftest import SHARED_SCENARIOS
 from tests.support.bot_runtime import (
     ALERTMANAGER_TOKEN,
@@ -35,13 +32,18 @@ from tests.support.bot_runtime import (
     BotHarness,
     sandbox_for,
     scenario_trigger,
-    wait_investigated,
 )
 from tests.support.redis_server import new_prefix
 from tests.support.slack_double import SlackDouble
+from tests.support.slack_flow import (
+    block_text,
+    payments_that_never_heal,
+    press_button,
+    proposal_in,
+    world_get,
+)
 
 CHECKOUT = SHARED_SCENARIOS / "checkout-missing-env.yaml"
-PAYMENTS = next(p for p in bundled_scenarios() if p.stem == "payments-service-selector-mismatch")
 SRE_BOT = Path(sys.executable).with_name("sre-bot")
 
 
@@ -140,36 +142,12 @@ def shared(redis_server) -> Iterator[tuple[str, Stores]]:
     stores.close()
 
 
-def _text(call) -> str:
-    return json.dumps(call.args.get("blocks"), ensure_ascii=False)
-
-
-def _button(call, action_id: str) -> str:
-    for block in call.args["blocks"]:
-        for el in block.get("elements") or []:
-            if el.get("action_id") == action_id:
-                return el["value"]
-    raise AssertionError(f"no {action_id} button in {_text(call)}")
-
-
 def _proposed(h: BotHarness, stores: Stores):
     record = h.slack.wait_for(lambda: stores.state.list_incidents(), timeout=30)[0]
     record = h.slack.wait_for(
         lambda: (r := stores.state.get_incident(record.id)) and r.thread_ts and r, timeout=30
     )
-    assert wait_investigated(h, record.thread_ts) == "awaiting approval"
-    proposal = next(r for r in h.replies(record.thread_ts) if "Proposed fix #1" in _text(r))
-    return record, proposal
-
-
-def _press(h: BotHarness, record, proposal, action_id: str, user: str):
-    return h.press(
-        action_id,
-        _button(proposal, action_id),
-        channel=record.channel,
-        message_ts=proposal.args.get("ts") or "1.1",
-        user=user,
-    )
+    return record, proposal_in(h, record.thread_ts)
 
 
 def _actions(stores: Stores, incident_id: str) -> list[str]:
@@ -193,7 +171,7 @@ def test_approve_pressed_on_two_replicas_at_once_executes_once(slack, shared, tm
 
         def press(r: Replica, user: str) -> None:
             barrier.wait()
-            _press(r.harness, record, proposal, "approve", user)
+            press_button(r.harness, record, proposal, "approve", user)
 
         threads = [
             threading.Thread(target=press, args=(two, "U222")),
@@ -214,7 +192,7 @@ def test_approve_pressed_on_two_replicas_at_once_executes_once(slack, shared, tm
         assert actions.count("execution.applied") == 1
         assert actions.count("killswitch.armed") == 1
         assert actions.count("fix.confirmed") == 1 and "fix.rolled_back" not in actions
-        applied = [r for r in one.harness.replies(record.thread_ts) if "*Applied*" in _text(r)]
+        applied = [r for r in one.harness.replies(record.thread_ts) if "*Applied*" in block_text(r)]
         assert len(applied) == 1
         # One rollout undo reached the cluster (dry runs are not writes the world records).
         assert len(_writes(sb, "Deployment/shop/checkout-api")) - writes_before == 1
@@ -224,24 +202,7 @@ def test_a_deadline_armed_by_a_replica_that_is_sigkilled_fires_once_on_another(
     slack, shared, tmp_path
 ):
     url, stores = shared
-    # The selector fix lands on Pods that never get Ready: it cannot prove itself.
-    doc = yaml.safe_load(PAYMENTS.read_text())
-    doc["faults"].append(
-        {
-            "name": "payments-unready-once-selected",
-            "when": {
-                "object": {
-                    "ref": "Service/billing/payments-api",
-                    "path": "spec.selector.app",
-                    "equals": "payments",
-                }
-            },
-            "affects": {"namespace": "billing", "labels": {"app": "payments"}},
-            "state": {"phase": "NotReady"},
-        }
-    )
-    scenario = tmp_path / "payments-no-heal.yaml"
-    scenario.write_text(yaml.safe_dump(doc))
+    scenario = payments_that_never_heal(tmp_path)
     with (
         sandbox_for(scenario) as sb,
         replicas(
@@ -255,20 +216,16 @@ def test_a_deadline_armed_by_a_replica_that_is_sigkilled_fires_once_on_another(
     ):
         one.harness.alertmanager(scenario_trigger(scenario)["alertmanager"])
         record, proposal = _proposed(one.harness, stores)
-        _press(one.harness, record, proposal, "approve", "U222")
+        press_button(one.harness, record, proposal, "approve", "U222")
         armed = slack.wait_for(lambda: "killswitch.armed" in _actions(stores, record.id), 30)
         assert armed
         one.process.send_signal(signal.SIGKILL)  # the replica that armed the fix dies mid-window
         one.process.wait(timeout=10)
-        with sb.world.store.lock:
-            sb.world.sync()
-            selector = sb.world.store.get("Service", "billing", "payments-api")["spec"]["selector"]
+        selector = world_get(sb, "Service", "billing", "payments-api")["spec"]["selector"]
         assert selector["app"] == "payments"  # the fix is in place while watched
 
         slack.wait_for(lambda: "fix.rolled_back" in _actions(stores, record.id), timeout=45)
-        with sb.world.store.lock:
-            sb.world.sync()
-            selector = sb.world.store.get("Service", "billing", "payments-api")["spec"]["selector"]
+        selector = world_get(sb, "Service", "billing", "payments-api")["spec"]["selector"]
         assert selector["app"] == "payments-api"
         events = list(stores.audit.events(record.id))
         deadline = next(e.detail["deadline"] for e in events if e.action == "killswitch.armed")
