@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import hashlib
-import hmac
 import json
 import time
 import uuid
@@ -41,6 +39,7 @@ from tests.support.bot_runtime import (
     INCIDENT_CHANNEL,
     PAGERDUTY_SECRET,
     SIGNING_SECRET,
+    pagerduty_signature,
     sandbox_for,
     scenario_trigger,
 )
@@ -294,8 +293,9 @@ def test_a_signed_pagerduty_delivery_opens_and_investigates_an_incident(configur
     with sandbox_for(INVENTORY) as sb:
         configure(sb)
         body = json.dumps(scenario_trigger(INVENTORY)["pagerduty"])
-        digest = hmac.new(PAGERDUTY_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
-        resp = lambda_handler.webhooks(_pagerduty_event(body, f"v1={digest}"), LambdaContext())
+        resp = lambda_handler.webhooks(
+            _pagerduty_event(body, pagerduty_signature(body)), LambdaContext()
+        )
     assert resp["statusCode"] == 202, resp["body"]
     roots = [c for c in slack.calls_of("chat.postMessage") if not c.args.get("thread_ts")]
     assert [r.args["channel"] for r in roots] == [INCIDENT_CHANNEL]

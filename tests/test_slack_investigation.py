@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import SHARED_SCENARIOS
-from tests.support.bot_runtime import running_bot, sandbox_for, wait_investigated
+from tests.support.bot_runtime import running_bot_on, sandbox_for, wait_investigated
 from tests.support.slack_double import SlackDouble
 
 SCENARIO = SHARED_SCENARIOS / "checkout-missing-env.yaml"
@@ -41,12 +41,7 @@ def slack():
 
 @pytest.fixture
 def harness(slack, sandbox, tmp_path):
-    with running_bot(
-        slack,
-        tmp_path / "bot.db",
-        kubeconfig=str(sandbox.kubeconfig),
-        prometheus_url=sandbox.prometheus_url,
-    ) as h:
+    with running_bot_on(slack, sandbox, tmp_path / "bot.db") as h:
         yield h
 
 

@@ -11,6 +11,7 @@ from tests.conftest import SHARED_SCENARIOS
 from tests.support.bot_runtime import (
     INCIDENT_CHANNEL,
     running_bot,
+    running_bot_on,
     sandbox_for,
     scenario_trigger,
     wait_investigated,
@@ -41,12 +42,7 @@ def bare(slack, tmp_path):
 
 @pytest.fixture
 def harness(slack, sandbox, tmp_path):
-    with running_bot(
-        slack,
-        tmp_path / "bot.db",
-        kubeconfig=str(sandbox.kubeconfig),
-        prometheus_url=sandbox.prometheus_url,
-    ) as h:
+    with running_bot_on(slack, sandbox, tmp_path / "bot.db") as h:
         yield h
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 
 import pytest
@@ -11,8 +9,9 @@ import pytest
 from tests.conftest import BUNDLED_SCENARIOS
 from tests.support.bot_runtime import (
     INCIDENT_CHANNEL,
-    PAGERDUTY_SECRET,
+    pagerduty_signature,
     running_bot,
+    running_bot_on,
     sandbox_for,
     scenario_trigger,
     wait_investigated,
@@ -43,12 +42,7 @@ def bare(slack, tmp_path):
 
 @pytest.fixture
 def harness(slack, sandbox, tmp_path):
-    with running_bot(
-        slack,
-        tmp_path / "bot.db",
-        kubeconfig=str(sandbox.kubeconfig),
-        prometheus_url=sandbox.prometheus_url,
-    ) as h:
+    with running_bot_on(slack, sandbox, tmp_path / "bot.db") as h:
         yield h
 
 
@@ -75,8 +69,8 @@ def test_a_triggered_incident_opens_a_thread_in_the_incident_channel_and_investi
 
 def test_any_of_several_v1_signatures_may_match(harness):
     body = json.dumps(_event("incident.triggered", "Q2"))
-    good = hmac.new(PAGERDUTY_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
-    resp = harness.pagerduty(body, webhook_id="wh-2", signature=f"v1={'0' * 64},v1={good}")
+    good = pagerduty_signature(body)
+    resp = harness.pagerduty(body, webhook_id="wh-2", signature=f"v1={'0' * 64},{good}")
     assert resp.status_code == 202
     wait_investigated(harness, harness.bot.store.find_by_external_key("pagerduty:Q2").thread_ts)
 

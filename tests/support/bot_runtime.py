@@ -32,6 +32,11 @@ INCIDENT_CHANNEL = "CINCIDENTS"
 BOT_TOKEN = "xoxb-0000-test-token"
 
 
+def pagerduty_signature(body: str, secret: str = PAGERDUTY_SECRET) -> str:
+    """The `X-PagerDuty-Signature` value PagerDuty sends for `body`: `v1=<HMAC-SHA256 hex>`."""
+    return "v1=" + hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+
+
 @contextmanager
 def serving(asgi_app: Any) -> Iterator[str]:
     """Serve `asgi_app` with uvicorn on 127.0.0.1:<port 0>; yields its base URL; stops after."""
@@ -188,10 +193,11 @@ class BotHarness:
     ):
         """A PagerDuty v3 delivery, signed with the right secret unless `signature` is given."""
         body = payload if isinstance(payload, str) else json.dumps(payload)
-        digest = hmac.new(PAGERDUTY_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
         headers = {
             "Content-Type": "application/json",
-            "X-PagerDuty-Signature": signature if signature is not None else f"v1={digest}",
+            "X-PagerDuty-Signature": signature
+            if signature is not None
+            else pagerduty_signature(body),
         }
         if webhook_id:
             headers["X-Webhook-Id"] = webhook_id
@@ -264,6 +270,17 @@ def running_bot(
             yield BotHarness(bot=bot, url=url, slack=slack, http=http)
     finally:
         bot.close(wait=True)
+
+
+def running_bot_on(slack: SlackDouble, sandbox: Any, store_path: Path, **overrides: Any):
+    """`running_bot` investigating `sandbox`'s cluster and Prometheus."""
+    return running_bot(
+        slack,
+        store_path,
+        kubeconfig=str(sandbox.kubeconfig),
+        prometheus_url=sandbox.prometheus_url,
+        **overrides,
+    )
 
 
 @contextmanager

@@ -11,22 +11,16 @@ from typing import Any
 import yaml
 
 from sandbox.scenario import bundled_scenarios
-from tests.support.bot_runtime import BotHarness, running_bot, wait_investigated
+from tests.support.bot_runtime import BotHarness, running_bot_on, wait_investigated
 
 PAYMENTS = next(p for p in bundled_scenarios() if p.stem == "payments-service-selector-mismatch")
 APPROVERS = "U222,U333"
 
 
 def approving_bot(slack, sandbox, db: Path, **overrides: Any):
-    """`running_bot` on `sandbox`'s cluster and Prometheus, with U222 and U333 as approvers."""
+    """`running_bot_on` the sandbox, with U222 and U333 as approvers."""
     overrides.setdefault("approvers", APPROVERS)
-    return running_bot(
-        slack,
-        db,
-        kubeconfig=str(sandbox.kubeconfig),
-        prometheus_url=sandbox.prometheus_url,
-        **overrides,
-    )
+    return running_bot_on(slack, sandbox, db, **overrides)
 
 
 def block_text(call) -> str:
