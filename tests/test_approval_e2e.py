@@ -28,6 +28,7 @@ from tests.support.bot_runtime import (
     INCIDENT_CHANNEL,
     SIGNING_SECRET,
     BotHarness,
+    button_press_body,
     sandbox_for,
     scenario_trigger,
 )
@@ -169,31 +170,14 @@ def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
 
 
 def _signed_press(base: str, slack: SlackDouble, channel: str, message, action_id: str, user: str):
-    ts = message.args.get("ts") or "1.1"
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user, "username": "bob", "team_id": "T0001"},
-        "api_app_id": "A0001",
-        "token": "legacy",
-        "team": {"id": "T0001", "domain": "example"},
-        "container": {"type": "message", "message_ts": ts, "channel_id": channel},
-        "trigger_id": "1.2.3",
-        "channel": {"id": channel, "name": "ops"},
-        "message": {"ts": ts, "type": "message"},
-        "response_url": slack.response_url,
-        "actions": [
-            {
-                "action_id": action_id,
-                "block_id": "proposal-0",
-                "value": button_value(message, action_id),
-                "type": "button",
-                "action_ts": "1800000000.1",
-            }
-        ],
-    }
-    from urllib.parse import urlencode
-
-    body = urlencode({"payload": json.dumps(payload)})
+    body = button_press_body(
+        action_id,
+        button_value(message, action_id),
+        channel=channel,
+        message_ts=message.args.get("ts") or "1.1",
+        user=user,
+        response_url=slack.response_url,
+    )
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(SIGNING_SECRET, body)}
     return httpx.post(f"{base}/slack/events", content=body, headers=headers, timeout=30)
 

@@ -37,6 +37,34 @@ def pagerduty_signature(body: str, secret: str = PAGERDUTY_SECRET) -> str:
     return "v1=" + hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
 
 
+def button_press_body(
+    action_id: str, value: str, *, channel: str, message_ts: str, user: str, response_url: str
+) -> str:
+    """The form body Slack posts when `user` presses a button: `payload=<block_actions JSON>`."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": "bob", "team_id": "T0001"},
+        "api_app_id": "A0001",
+        "token": "legacy",
+        "team": {"id": "T0001", "domain": "example"},
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+        "trigger_id": "1.2.3",
+        "channel": {"id": channel, "name": "ops"},
+        "message": {"ts": message_ts, "type": "message"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "proposal-0",
+                "value": value,
+                "type": "button",
+                "action_ts": "1800000000.1",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 @contextmanager
 def serving(asgi_app: Any) -> Iterator[str]:
     """Serve `asgi_app` with uvicorn on 127.0.0.1:<port 0>; yields its base URL; stops after."""
@@ -148,28 +176,14 @@ class BotHarness:
         self, action_id: str, value: str, *, channel: str, message_ts: str, user: str = "U222"
     ):
         """A button press: `payload=` form field with block_actions JSON, signed."""
-        payload = {
-            "type": "block_actions",
-            "user": {"id": user, "username": "bob", "team_id": "T0001"},
-            "api_app_id": "A0001",
-            "token": "legacy",
-            "team": {"id": "T0001", "domain": "example"},
-            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
-            "trigger_id": "1.2.3",
-            "channel": {"id": channel, "name": "ops"},
-            "message": {"ts": message_ts, "type": "message"},
-            "response_url": self.slack.response_url,
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": "proposal-0",
-                    "value": value,
-                    "type": "button",
-                    "action_ts": "1800000000.1",
-                }
-            ],
-        }
-        body = urlencode({"payload": json.dumps(payload)})
+        body = button_press_body(
+            action_id,
+            value,
+            channel=channel,
+            message_ts=message_ts,
+            user=user,
+            response_url=self.slack.response_url,
+        )
         return self.post_slack(body, "application/x-www-form-urlencoded")
 
     def submit_view(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "U222"):
