@@ -81,10 +81,6 @@ class IncidentGraphState(TypedDict, total=False):
     executions: Annotated[list[ExecutionOutcome], operator.add]
 
 
-class IncidentGraphError(Exception):
-    """The incident graph cannot do what was asked; the message says why."""
-
-
 class Delivery(StrEnum):
     """What became of a decision handed to the incident graph."""
 

@@ -23,11 +23,6 @@ def namespaces(incident: Incident, question: str | None) -> list[str | None]:
     return out or [None]
 
 
-def question_refs(question: str | None) -> list[tuple[str, str, str]]:
-    """(Kind, namespace, name) triples named in a follow-up question."""
-    return _REF.findall(question or "")
-
-
 def call(tools: list[Tool], tool_name: str, /, **args: Any) -> ToolResult | None:
     """Run a tool by name; None when the tool is absent or answered with an error."""
     tool = next((t for t in tools if t.name == tool_name), None)

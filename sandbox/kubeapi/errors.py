@@ -40,17 +40,6 @@ class ApiError(Exception):
         return body
 
 
-def not_found(resource: str, name: str, group: str = "") -> ApiError:
-    """404 for a named object, worded like kube-apiserver (`pods "x" not found`)."""
-    what = f"{resource}.{group}" if group else resource
-    return ApiError(
-        404,
-        "NotFound",
-        f'{what} "{name}" not found',
-        details={"name": name, "group": group, "kind": resource},
-    )
-
-
 def bad_request(message: str) -> ApiError:
     """400: the request itself cannot be understood."""
     return ApiError(400, "BadRequest", message)

@@ -126,11 +126,3 @@ def lookup(group: str, version: str, plural: str) -> Resource | None:
         if r.group == group and r.version == version and r.plural == plural:
             return r
     return None
-
-
-def for_kind(kind: str) -> Resource | None:
-    """The (preferred) resource serving a kind."""
-    for r in RESOURCES:
-        if r.kind == kind:
-            return r
-    return None
