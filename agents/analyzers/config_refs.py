@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.models import Evidence, Finding, Severity
+from agents.analyzers.objects import field_finding
+from agents.models import Finding, Severity
 
 SPECIALIST = "kubernetes"
 
@@ -28,13 +29,11 @@ def analyze_config_refs(workload: str, refs: list[dict[str, Any]]) -> list[Findi
         if r.get("env"):
             text += f" for env {r['env']}"
         findings.append(
-            Finding(
-                specialist=SPECIALIST,
-                title=f"Missing config reference: {what}",
-                severity=Severity.CRITICAL,
-                resource=workload,
-                evidence=[Evidence(kind="field", source=workload, text=text)],
-                summary=text,
+            field_finding(
+                SPECIALIST,
+                workload,
+                f"Missing config reference: {what}",
+                text,
                 tags=["config_ref_missing"],
                 data=dict(r),
             )
@@ -53,13 +52,12 @@ def _drift(workload: str, r: dict[str, Any]) -> Finding:
     )
     if r.get("edited_at"):
         text += f"; edited in place at {r['edited_at']}"
-    return Finding(
-        specialist=SPECIALIST,
-        title=f"ConfigMap edited since its last apply: {resource}",
-        severity=Severity.WARNING,
-        resource=resource,
-        evidence=[Evidence(kind="field", source=resource, text=text)],
-        summary=text,
+    return field_finding(
+        SPECIALIST,
+        resource,
+        f"ConfigMap edited since its last apply: {resource}",
+        text,
         tags=["config_drift"],
         data={"workload": workload, "restore": r["drift"], "edited_at": r.get("edited_at")},
+        severity=Severity.WARNING,
     )

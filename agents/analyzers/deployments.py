@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from agents.analyzers.objects import Obj, meta, ref, revision
+from agents.analyzers.objects import Obj, field_finding, meta, ref, revision
 from agents.analyzers.services import last_applied, last_edit
-from agents.models import Evidence, Finding, Severity
+from agents.models import Finding
 
 SPECIALIST = "kubernetes"
 _SCALED_DOWN = re.compile(r"Scaled down replica set (\S+) from (\d+) to 0\b")
@@ -29,13 +29,11 @@ def analyze_deployments(
         if last_edit(d):
             text += f"; last edited at {last_edit(d)}"
         findings.append(
-            Finding(
-                specialist=SPECIALIST,
-                title=f"Deployment scaled to zero: {resource}",
-                severity=Severity.CRITICAL,
-                resource=resource,
-                evidence=[Evidence(kind="field", source=resource, text=text)],
-                summary=text,
+            field_finding(
+                SPECIALIST,
+                resource,
+                f"Deployment scaled to zero: {resource}",
+                text,
                 tags=["scaled_to_zero"],
                 data={"previous_replicas": prev, "edited_at": last_edit(d)},
             )

@@ -3,8 +3,8 @@ no rules allows nothing in (or out)."""
 
 from __future__ import annotations
 
-from agents.analyzers.objects import Obj, labels_match, match_labels, meta, ref
-from agents.models import Evidence, Finding, Severity
+from agents.analyzers.objects import Obj, field_finding, labels_match, match_labels, meta, ref
+from agents.models import Finding
 
 SPECIALIST = "kubernetes"
 
@@ -32,13 +32,11 @@ def analyze_network_policies(policies: list[Obj], pods: list[Obj]) -> list[Findi
         sel = ",".join(f"{k}={v}" for k, v in selector.items()) or "all pods"
         text = f"denies all {'/'.join(denied).lower()} for {sel} ({len(selected)} pod(s): {', '.join(selected[:5])})"
         findings.append(
-            Finding(
-                specialist=SPECIALIST,
-                title=f"NetworkPolicy denies traffic: {resource}",
-                severity=Severity.CRITICAL,
-                resource=resource,
-                evidence=[Evidence(kind="field", source=resource, text=text)],
-                summary=text,
+            field_finding(
+                SPECIALIST,
+                resource,
+                f"NetworkPolicy denies traffic: {resource}",
+                text,
                 tags=["network_deny"],
                 data={"denied": denied, "selector": selector, "pods": selected},
             )

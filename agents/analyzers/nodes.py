@@ -3,8 +3,8 @@ the cordoned Node that would match, when uncordoning it is the fix)."""
 
 from __future__ import annotations
 
-from agents.analyzers.objects import Obj, meta, pod_owner_ref, ref
-from agents.models import Evidence, Finding, Severity
+from agents.analyzers.objects import Obj, field_finding, meta, pod_owner_ref, ref
+from agents.models import Finding
 
 SPECIALIST = "kubernetes"
 
@@ -85,13 +85,4 @@ def _matches(selector: dict[str, str], node: Obj) -> bool:
 
 
 def _f(resource: str, title: str, text: str, tags: list[str], data: dict) -> Finding:
-    return Finding(
-        specialist=SPECIALIST,
-        title=f"{title}: {resource}",
-        severity=Severity.CRITICAL,
-        resource=resource,
-        evidence=[Evidence(kind="field", source=resource, text=text)],
-        summary=text,
-        tags=tags,
-        data=data,
-    )
+    return field_finding(SPECIALIST, resource, f"{title}: {resource}", text, tags=tags, data=data)

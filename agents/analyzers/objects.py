@@ -6,7 +6,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from agents.models import Evidence, Finding, Severity
+
 Obj = dict[str, Any]
+
+
+def field_finding(
+    specialist: str,
+    resource: str,
+    title: str,
+    text: str,
+    *,
+    tags: list[str],
+    data: dict[str, Any],
+    severity: Severity = Severity.CRITICAL,
+) -> Finding:
+    """A finding whose evidence is one fact read off the object itself (its spec or status)."""
+    return Finding(
+        specialist=specialist,
+        title=title,
+        severity=severity,
+        resource=resource,
+        evidence=[Evidence(kind="field", source=resource, text=text)],
+        summary=text,
+        tags=tags,
+        data=data,
+    )
 
 
 def meta(obj: Obj) -> Obj:

@@ -6,8 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agents.analyzers.objects import Obj, labels_match, meta, pod_owner_ref, pod_ready, ref
-from agents.models import Evidence, Finding, Severity
+from agents.analyzers.objects import (
+    Obj,
+    field_finding,
+    labels_match,
+    meta,
+    pod_owner_ref,
+    pod_ready,
+    ref,
+)
+from agents.models import Finding
 
 SPECIALIST = "kubernetes"
 NEAR_VALUE = 0.6  # label values this alike are the same name, mistyped or renamed
@@ -255,13 +263,4 @@ def _finding(
 ) -> Finding:
     if data.get("edited_at"):
         text += f"; Service last edited at {data['edited_at']}"
-    return Finding(
-        specialist=SPECIALIST,
-        title=f"{title}: {resource}",
-        severity=Severity.CRITICAL,
-        resource=resource,
-        evidence=[Evidence(kind="field", source=resource, text=text)],
-        summary=text,
-        tags=tags,
-        data=data,
-    )
+    return field_finding(SPECIALIST, resource, f"{title}: {resource}", text, tags=tags, data=data)
