@@ -31,20 +31,9 @@ def record_pod_events(
     md = pod["metadata"]
     node = pod["spec"].get("nodeName")
     kind = mode[0]
-    if kind == "unscheduled":
-        rec.record(
-            pod,
-            "FailedScheduling",
-            mode[1],
-            type="Warning",
-            now=now,
-            count=1,
-            component="default-scheduler",
-            key="sched",
-        )
-        return
-    if kind == "held":
-        if mode[1]:
+    if kind in ("unscheduled", "held"):
+        # A fault that holds a Pod Pending reports FailedScheduling only when it gives a message.
+        if kind == "unscheduled" or mode[1]:
             rec.record(
                 pod,
                 "FailedScheduling",
