@@ -20,7 +20,6 @@ import argparse
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,12 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 
 from tests.support.bot_runtime import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
-from tests.support.serve_process import SRE_BOT  # noqa: E402
+from tests.support.serve_process import (  # noqa: E402
+    SRE_BOT,
+    ServeStartError,
+    serve_http,
+    stop_process,
+)
 from tests.support.slack_double import SlackDouble, sign  # noqa: E402
 
 SCENARIO = REPO / "sandbox" / "scenarios" / "notifier-missing-secret.yaml"
@@ -188,43 +192,7 @@ def sandbox_process(scenario: Path, timeout: float = 60.0) -> Iterator[dict[str,
             raise BenchmarkError(f"the sandbox for {scenario.name} did not report its URLs")
         yield urls
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@contextmanager
-def serve_process(env: dict[str, str], log: Path, timeout: float = 60.0) -> Iterator[int]:
-    """`sre-bot serve --http --port 0` with its output in `log`; yields the port it bound."""
-    with log.open("w") as out:  # the child keeps its own descriptor
-        proc = subprocess.Popen(
-            [str(SRE_BOT), "serve", "--http", "--host", "127.0.0.1", "--port", "0"],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        end = time.monotonic() + timeout
-        port = None
-        while port is None:
-            m = re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", log.read_text())
-            if m:
-                port = int(m[1])
-            elif proc.poll() is not None or time.monotonic() > end:
-                raise BenchmarkError(f"sre-bot serve did not start:\n{log.read_text()[-2000:]}")
-            else:
-                time.sleep(0.05)  # polling interval while the process starts
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def slash_body(text: str, channel: str, response_url: str) -> str:
@@ -273,7 +241,7 @@ def run(
             "SRE_BOT_PROMETHEUS_URL": urls["prometheus"],
             "SRE_BOT_ENGINE": "rules",
         }
-        with serve_process(env, tmp / "serve.log") as port:
+        with serve_http(env, timeout=60, log=tmp / "serve.log") as port:
             url = f"http://127.0.0.1:{port}/slack/events"
             return _drive(slack, url, commands, concurrency, settle_timeout)
 
@@ -375,7 +343,7 @@ def main() -> int:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     try:
         result = run(args.commands, args.concurrency, args.settle_timeout, args.scenario)
-    except BenchmarkError as e:
+    except (BenchmarkError, ServeStartError) as e:
         print(f"benchmark failed: {e}", file=sys.stderr)
         return 2
     print(result.report())

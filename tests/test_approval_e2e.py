@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from tests.support.bot_runtime import (
     scenario_trigger,
 )
 from tests.support.kube import Kubectl, wait_for
+from tests.support.serve_process import port_of, start_serve, stop_process
 from tests.support.slack_double import SlackDouble, sign
 from tests.support.slack_flow import (
     APPROVERS,
@@ -147,24 +147,8 @@ def test_roll_back_now_mid_window_restores_the_before_state_at_once(slack, tmp_p
 
 def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
     """`sre-bot serve --http --port 0` as a real process; returns it and its base URL."""
-    out = log.open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--http", "--port", "0", "--host", "127.0.0.1"],
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-    def url() -> str | None:
-        if proc.poll() is not None:
-            raise AssertionError(f"sre-bot serve exited:\n{log.read_text()}")
-        for line in log.read_text().splitlines():
-            if "Uvicorn running on http://" in line:
-                return line.split("running on ", 1)[1].split()[0]
-        return None
-
-    base = wait_for(url, 30, "sre-bot serve to listen")
+    proc = start_serve(env, log, new_session=True)
+    base = f"http://127.0.0.1:{port_of(proc, log, timeout=30)}"
     wait_for(lambda: httpx.get(f"{base}/healthz").status_code == 200, 10, "/healthz")
     return proc, base
 
@@ -242,13 +226,8 @@ def test_a_deadline_survives_sigkill_and_the_restarted_bot_rolls_back_on_time(sl
             )
         finally:
             for proc in (first, second):
-                if proc is not None and proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(timeout=15)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait()
+                if proc is not None:
+                    stop_process(proc)
 
 
 # -- text in logs is data, not instructions ----------------------------------------------------

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 
 from sandbox.series import Series, is_stale
+from tests.support.serve_process import stop_process
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
@@ -118,13 +119,13 @@ class RealPrometheus:
                     try:
                         yield cls(url, proc)
                     finally:
-                        _stop(proc)
+                        stop_process(proc, timeout=10)
                         log.close()
                     return
                 last_error = (workdir / f"prometheus-{port}.log").read_text(errors="replace")
             finally:
                 if proc.poll() is None:
-                    _stop(proc)
+                    stop_process(proc, timeout=10)
                 log.close()
         raise PrometheusStartError(f"prometheus did not become ready:\n{last_error[-3000:]}")
 
@@ -141,12 +142,3 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool
             pass
         time.sleep(0.05)  # polling interval while waiting for readiness, not synchronisation
     return False
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import redis
 
+from tests.support.serve_process import stop_process
+
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
@@ -99,9 +101,4 @@ def running_redis(workdir: Path, timeout: float = 10.0) -> Iterator[RedisServer]
     try:
         yield RedisServer(port=port, process=proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=10)

@@ -1,12 +1,13 @@
-"""`sre-bot serve --http` as a real subprocess on an ephemeral loopback port, for the
-deployment tests: the same entry point the container image and the Deployment run."""
+"""`sre-bot serve --http` as a real subprocess on an ephemeral loopback port: the same entry
+point the container image, the Deployment and every replica run. Shared by the deployment,
+approval and replica tests and by the benchmarks."""
 
 from __future__ import annotations
 
 import os
 import re
 import subprocess
-import threading
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,40 +15,58 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SRE_BOT = REPO / ".venv" / "bin" / "sre-bot"
+_LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+
+
+class ServeStartError(RuntimeError):
+    """`sre-bot serve` exited or never bound its port; the message ends with its log."""
+
+
+def start_serve(env: dict[str, str], log: Path, *, new_session: bool = False) -> subprocess.Popen:
+    """Start `sre-bot serve --http --port 0` with `env` added to ours, its output in `log`."""
+    with log.open("w") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [str(SRE_BOT), "serve", "--http", "--host", "127.0.0.1", "--port", "0"],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=new_session,
+        )
+
+
+def port_of(proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> int:
+    """The port the process bound: uvicorn logs it; poll the log for it (not a blind sleep)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        m = _LISTENING.search(log.read_text())
+        if m:
+            return int(m[1])
+        if proc.poll() is not None:
+            raise ServeStartError(f"sre-bot serve exited at start-up:\n{log.read_text()[-2000:]}")
+        time.sleep(0.05)  # polling interval while the process starts
+    raise ServeStartError(f"sre-bot serve did not report its port in {timeout:.0f} s")
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Terminate, then kill if it does not go within `timeout`."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @contextmanager
-def serve_http(env: dict[str, str], timeout: float = 30.0) -> Iterator[int]:
-    """Run `sre-bot serve --http --port 0` with `env` added to ours; yields its port; stops it."""
-    proc = subprocess.Popen(
-        [str(SRE_BOT), "serve", "--http", "--port", "0", "--host", "127.0.0.1"],
-        env={**os.environ, **env},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stderr or []), daemon=True)
-    reader.start()
-    try:
-        yield _wait_for_port(lines, proc, timeout)
-    finally:
-        proc.terminate()
+def serve_http(
+    env: dict[str, str], timeout: float = 30.0, log: Path | None = None
+) -> Iterator[int]:
+    """Run `sre-bot serve --http --port 0`; yields its port; stops it. Logs to `log` if given."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = log or Path(tmp) / "serve.log"
+        proc = start_serve(env, log)
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_for_port(lines: list[str], proc: subprocess.Popen[str], timeout: float) -> int:
-    """uvicorn logs the port it bound; poll the log for it (not a blind sleep)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in list(lines):
-            m = re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", line)
-            if m:
-                return int(m[1])
-        if proc.poll() is not None:
-            raise AssertionError("sre-bot serve exited:\n" + "".join(lines))
-        time.sleep(0.05)
-    raise AssertionError("sre-bot serve did not report its port:\n" + "".join(lines))
+            yield port_of(proc, log, timeout)
+        finally:
+            stop_process(proc)
