@@ -28,6 +28,22 @@ CLUSTER_SCOPED = frozenset(
     {"Namespace", "Node", "StorageClass", "PersistentVolume", "ClusterRole", "ClusterRoleBinding"}
 )
 
+# Kinds whose registry keeps metadata.generation (bumped on spec changes), as kube-apiserver
+# 1.32 does; Pods, ConfigMaps, Services and the rest carry none.
+GENERATION_KINDS = frozenset(
+    {
+        "Deployment",
+        "ReplicaSet",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "Ingress",
+    }
+)
+
 
 class StoreError(Exception):
     """Base for store errors; the HTTP layer turns each into a Kubernetes Status."""
@@ -172,7 +188,8 @@ class ObjectStore:
             if now is not None:
                 md.setdefault("creationTimestamp", now)
             md["resourceVersion"] = self._next_rv()
-            md.setdefault("generation", 1)
+            if key[0] in GENERATION_KINDS:
+                md.setdefault("generation", 1)
             self._objects[key] = obj
             self._by_kind.setdefault(key[0], {})[key] = obj
             self._notify(WatchEvent("ADDED", obj))
@@ -196,8 +213,9 @@ class ObjectStore:
             md = obj.setdefault("metadata", {})
             md["uid"] = old["metadata"].get("uid")
             md.setdefault("creationTimestamp", old["metadata"].get("creationTimestamp"))
-            gen = old["metadata"].get("generation", 1)
-            md["generation"] = gen + 1 if bump_generation else gen
+            if key[0] in GENERATION_KINDS:
+                gen = old["metadata"].get("generation", 1)
+                md["generation"] = gen + 1 if bump_generation else gen
             md["resourceVersion"] = self._next_rv()
             if key[1]:
                 md["namespace"] = key[1]

@@ -92,3 +92,40 @@ def test_wide_cells_carry_ip_and_node_and_rows_carry_metadata():
 )
 def test_ages_read_like_kubectl(seconds, text):
     assert human_duration(seconds) == text
+
+
+def test_row_cache_redoes_ages_and_follows_new_versions():
+    """A cached row shows the same cells as a fresh one, ages move on, a write shows at once."""
+    import orjson
+
+    from sandbox.kubeapi.tables import RowCache
+
+    cache = RowCache()
+    pod = _pod(
+        {"waiting": {"reason": "CrashLoopBackOff"}},
+        restarts=3,
+        last_finished=NOW - timedelta(seconds=40),
+    )
+    pod["metadata"] |= {"uid": "u-1", "resourceVersion": "7"}
+
+    def both(obj, now):
+        cached = table("Pod", [obj], now, include="Metadata", resource_version="7", cache=cache)
+        fresh = table("Pod", [obj], now, include="Metadata", resource_version="7")
+        return orjson.loads(orjson.dumps(cached)), fresh
+
+    for now in (NOW, NOW + timedelta(minutes=3)):
+        cached, fresh = both(pod, now)
+        assert cached == fresh
+    assert cached["rows"][0]["cells"][3:5] == ["3 (3m40s ago)", "28m"]
+
+    fixed = {**pod, "metadata": {**pod["metadata"], "resourceVersion": "8"}}
+    fixed["status"] = {
+        **pod["status"],
+        "containerStatuses": [
+            {"name": "app", "ready": True, "restartCount": 3, "state": {"running": {}}}
+        ],
+    }
+    cached, fresh = both(fixed, NOW)
+    assert cached == fresh
+    assert cached["rows"][0]["cells"][1:3] == ["1/1", "Running"]
+    assert len(cache) == 1

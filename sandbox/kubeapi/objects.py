@@ -15,7 +15,14 @@ from sandbox.kubeapi.patch import apply_patch
 from sandbox.kubeapi.resources import Resource
 from sandbox.kubeapi.timefmt import rfc3339
 from sandbox.selectors import FieldSelector, LabelSelector
-from sandbox.store import AlreadyExists, Conflict, NotFound, StoreError, ref_of
+from sandbox.store import (
+    GENERATION_KINDS,
+    AlreadyExists,
+    Conflict,
+    NotFound,
+    StoreError,
+    ref_of,
+)
 
 Obj = dict[str, Any]
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -28,6 +35,7 @@ class ObjectApi:
 
     def __init__(self, world: Any) -> None:
         self.world = world
+        self.table_rows = tables.RowCache()
 
     @property
     def store(self) -> Any:
@@ -96,7 +104,9 @@ class ObjectApi:
                     self.world.clock.now(),
                     include=include,
                     resource_version=rv,
+                    cache=self.table_rows,
                 )
+                self.table_rows.prune(len(self.store))
                 return json_response(doc)
             return json_response(
                 {
@@ -212,7 +222,7 @@ class ObjectApi:
                 md[k] = old["metadata"][k]
         bump = new.get("spec") != old.get("spec")
         if req.dry_run:
-            if bump:
+            if bump and r.kind in GENERATION_KINDS:
                 md["generation"] = old["metadata"].get("generation", 1) + 1
             return json_response(self.served(r, new))
         md.pop("resourceVersion", None)

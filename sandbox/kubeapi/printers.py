@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sandbox.kubeapi.timefmt import age, parse_time
+from sandbox.kubeapi.timefmt import age, human_duration, parse_time
 
 Obj = dict[str, Any]
 Row = list[Any]
@@ -49,7 +49,8 @@ def _containers(obj: Obj) -> tuple[str, str]:
     return ",".join(c.get("name", "") for c in cs), ",".join(c.get("image", "") for c in cs)
 
 
-def _pod(o: Obj, now: datetime) -> Row:
+def pod_state(o: Obj) -> tuple[Any, ...]:
+    """What a Pod's row shows that is fixed for one version of the Pod (no times made relative)."""
     st = o.get("status") or {}
     spec = o.get("spec") or {}
     total = len(spec.get("containers") or [])
@@ -98,9 +99,6 @@ def _pod(o: Obj, now: datetime) -> Row:
     md = o.get("metadata") or {}
     if md.get("deletionTimestamp") and st.get("phase") not in ("Succeeded", "Failed"):
         reason = "Terminating"
-    restarts_s = str(restarts)
-    if restarts and last_restart is not None:
-        restarts_s = f"{restarts} ({age(last_restart.isoformat(), now)} ago)"
     ips = st.get("podIPs") or []
     ip = (ips[0].get("ip") if ips else None) or st.get("podIP") or "<none>"
     gates = spec.get("readinessGates") or []
@@ -109,16 +107,31 @@ def _pod(o: Obj, now: datetime) -> Row:
         gates_s = f"{sum(conds.get(g.get('conditionType')) == 'True' for g in gates)}/{len(gates)}"
     else:
         gates_s = "<none>"
-    return [
+    return (
         f"{ready}/{total}",
         reason,
-        restarts_s,
-        age(md.get("creationTimestamp"), now),
+        restarts,
+        last_restart if restarts else None,
+        parse_time(md.get("creationTimestamp")),
         ip,
         spec.get("nodeName") or "<none>",
         st.get("nominatedNodeName") or "<none>",
         gates_s,
-    ]
+    )
+
+
+def pod_cells(state: tuple[Any, ...], now: datetime) -> Row:
+    """A Pod's row cells from its `pod_state`, with ages as of `now`."""
+    ready, reason, restarts, last_restart, created, ip, node, nominated, gates = state
+    restarts_s = str(restarts)
+    if last_restart is not None:
+        restarts_s = f"{restarts} ({human_duration((now - last_restart).total_seconds())} ago)"
+    age_s = "<unknown>" if created is None else human_duration((now - created).total_seconds())
+    return [ready, reason, restarts_s, age_s, ip, node, nominated, gates]
+
+
+def _pod(o: Obj, now: datetime) -> Row:
+    return pod_cells(pod_state(o), now)
 
 
 def _age(o: Obj, now: datetime) -> str:
@@ -352,6 +365,12 @@ def default_row(o: Obj, now: datetime) -> Row:
 
 S, N = "string", "integer"
 _WIDE_CONTAINERS: list[Column] = [("Containers", S, 1), ("Images", S, 1), ("Selector", S, 1)]
+# Kinds whose row splits into what is fixed for one version of an object and what depends on
+# the time: tables.RowCache keeps the first per resourceVersion, so big lists only redo ages.
+STAGED: dict[str, tuple[Callable[[Obj], Any], Callable[[Any, datetime], Row]]] = {
+    "Pod": (pod_state, pod_cells),
+}
+
 PRINTERS: dict[str, tuple[list[Column], Callable[[Obj, datetime], Row]]] = {
     "Pod": (
         [("Ready", S, 0), ("Status", S, 0), ("Restarts", S, 0), ("Age", S, 0), ("IP", S, 1)]
