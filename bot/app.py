@@ -6,9 +6,12 @@ the `Bot` built here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
 
 from approvals.store import StateStore
 from approvals.stores import Stores, open_stores
@@ -20,6 +23,7 @@ from bot.metrics import BotMetrics
 from bot.settings import Settings
 from bot.webhooks.alertmanager import AlertmanagerReceiver
 from bot.webhooks.pagerduty import PagerDutyReceiver
+from bot.workers import WorkerPool
 
 
 class BotConfigError(Exception):
@@ -53,6 +57,66 @@ class Bot:
             self.stores.close()
 
 
+def _incident_service(
+    settings: Settings,
+    stores: Stores,
+    client: WebClient,
+    store: StateStore,
+    investigator: Investigator,
+    metrics: Any,
+    *,
+    inline: bool,
+) -> tuple[IncidentService, SlackApprovals]:
+    """The incident service with the approval flow wired in (proposals go through the gate)."""
+    service = IncidentService(settings, client, store, investigator, metrics, inline=inline)
+    approvals = SlackApprovals(ApprovalFlow(settings, stores=stores), service)
+    service.proposal_hook = approvals.proposal_reply
+    return service, approvals
+
+
+def build_worker_service(
+    settings: Settings, metrics: Any
+) -> tuple[IncidentService, Callable[[], None]]:
+    """A worker process's incident service (bot.workers): the real engine, rounds run inline on
+    the worker's own threads, the same stores and Slack as the serving process; no timers
+    (the serving process sweeps deadlines). Returns the service and how to close it."""
+    stores = open_stores(settings.store)
+    service, approvals = _incident_service(
+        settings,
+        stores,
+        web_client(settings),
+        stores.state,
+        engine_investigator(settings),
+        metrics,
+        inline=True,
+    )
+
+    def close() -> None:
+        approvals.close()
+        stores.close()
+
+    return service, close
+
+
+def _share_client(client: WebClient) -> Callable[..., Any]:
+    """Global middleware: listeners get the app's one shared Web API client.
+
+    Bolt builds a WebClient per request (so a listener may swap its token) and deep-copies the
+    request, that client included, for every lazy listener: half of an ack's CPU. We have one
+    static bot token and never swap it, so every request shares `client` (a SharedWebClient,
+    which such copies share rather than copy)."""
+
+    def share_client(context: BoltContext, next: Callable[[], Any]) -> Any:  # noqa: A002
+        context["client"] = client
+        # Bolt built these around the per-request client to call this very middleware; the
+        # context's properties rebuild them, around `client`, when a listener asks.
+        for name in ("say", "complete", "fail"):
+            context.pop(name, None)
+        return next()
+
+    return share_client
+
+
 def build_bot(
     settings: Settings,
     *,
@@ -61,9 +125,11 @@ def build_bot(
     process_before_response: bool = True,
     verify_requests: bool = True,
     inline: bool = False,
+    workers: int = 0,
 ) -> Bot:
     """Assemble the bot. `verify_requests=False` only for Socket Mode, where Slack's WebSocket
-    replaces request signatures; `inline` runs investigations in the calling thread (Lambda).
+    replaces request signatures; `inline` runs investigations in the calling thread (Lambda);
+    `workers` > 0 runs them in that many worker processes (bot.workers; `serve` does).
 
     `process_before_response` (the default everywhere): each ack listener runs in the request's
     own thread and the response goes out as soon as it returns; every slow step is a lazy
@@ -76,13 +142,18 @@ def build_bot(
         raise BotConfigError(
             "SLACK_SIGNING_SECRET is not set; copy it from Basic Information > App Credentials"
         )
+    if workers and investigator is not None:
+        raise BotConfigError(
+            "worker processes run the real engine; pass workers=0 with an investigator"
+        )
     # One set of connections for the incident store, the gate, the kill switch and the audit log.
     stores = open_stores(settings.store)
     store = store or stores.state
     metrics = BotMetrics()
     client = web_client(settings)
-    service = IncidentService(
+    service, approvals = _incident_service(
         settings,
+        stores,
         client,
         store,
         investigator or engine_investigator(settings),
@@ -100,11 +171,14 @@ def build_bot(
         request_verification_enabled=verify_requests,
         process_before_response=process_before_response,
     )
-    approvals = SlackApprovals(ApprovalFlow(settings, stores=stores), service)
-    service.proposal_hook = approvals.proposal_reply
+    app.use(_share_client(client))
     commands.register(app, service, store, stores.audit)
     mentions.register(app, service)
     actions.register(app, approvals)
+    if workers:  # last: nothing after this can fail and leave the processes behind
+        service.workers = WorkerPool(
+            settings, workers, metrics=metrics, on_lost=service.report_lost
+        )
     return Bot(
         settings=settings,
         store=store,

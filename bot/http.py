@@ -45,7 +45,11 @@ def create_http_app(bot: Bot) -> Starlette:
         return endpoint
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True})
+        workers = bot.service.workers
+        if workers is None:
+            return JSONResponse({"ok": True})
+        # Acks never wait for workers; incidents queue until one is ready.
+        return JSONResponse({"ok": True, "workers": workers.status()})
 
     async def metrics(request: Request) -> Response:
         return Response(bot.metrics.exposition(), media_type=bot.metrics.content_type)

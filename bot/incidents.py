@@ -23,6 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.webhook import WebhookClient
 
 from agents.models import (
     Finding,
@@ -36,6 +37,7 @@ from approvals.store import IncidentRecord, StateStore
 from bot import blocks
 from bot.metrics import BotMetrics
 from bot.settings import Settings
+from bot.workers import Job, OpenRequest, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +100,22 @@ def engine_investigator(settings: Settings) -> Investigator:
     return run
 
 
+class SharedWebClient(WebClient):
+    """A WebClient that every thread shares, as slack_sdk's synchronous client allows.
+
+    Bolt deep-copies each request, context and client included, before it hands it to a lazy
+    listener. Copying the client (retry handlers, logger, headers) was half of the CPU an ack
+    costs; the copy shares this client instead.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedWebClient:
+        return self
+
+
 def web_client(settings: Settings) -> WebClient:
     """The Slack Web API client: `SRE_BOT_SLACK_API_URL`, retries on 429, 5xx and resets."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    return SharedWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=10,
@@ -161,9 +175,14 @@ class IncidentService:
         # Set by the approvals wiring too: an incident's first round runs as the incident
         # graph (investigate -> gate -> wait for a decision -> execute), resumable anywhere.
         self.incident_runner: IncidentRunner | None = None
+        # Set by `build_bot(workers=N)`: rounds (and slash-command openings) run in worker
+        # processes instead of this process's threads (bot.workers).
+        self.workers: WorkerPool | None = None
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop accepting work; with `wait`, let running investigations finish."""
+        if self.workers is not None:
+            self.workers.shutdown(wait=wait)
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
     # -- opening -------------------------------------------------------------------------
@@ -211,15 +230,84 @@ class IncidentService:
         future = self.start_round(record.id) if investigate else None
         return record, future
 
+    def open_later(self, req: OpenRequest) -> Future[Any] | None:
+        """Open an incident in a worker process when there are workers, else right here.
+
+        For callers already off the ack path (a lazy listener): with workers even the root
+        message is posted from a worker, so the serving process only acks."""
+        if self.workers is not None:
+            # Opening and investigating are two jobs, so a lost round is reported in its thread.
+            opened = self.workers.submit("open", req)
+            opened.add_done_callback(self._investigate_opened)
+            return opened
+        self.open_now(req)
+        return None
+
+    def _investigate_opened(self, opened: Future[Any]) -> None:
+        if opened.exception() is None and opened.result():
+            self.start_round(opened.result())
+
+    def open_now(self, req: OpenRequest, *, investigate: bool = True) -> str | None:
+        """Open (and investigate) an incident; a failure goes to `req.response_url` if any."""
+        try:
+            record, _ = self.open(
+                req.trigger,
+                channel=req.channel,
+                title=req.title,
+                severity=req.severity,
+                link=req.link,
+                external_key=req.external_key,
+                investigate=investigate,
+            )
+        except IncidentError as e:
+            if not req.response_url:
+                raise
+            WebhookClient(req.response_url, timeout=10).send(
+                text=f":x: {e}", response_type="ephemeral", replace_original=False
+            )
+            return None
+        return record.id
+
     def start_round(
         self, incident_id: str, *, hint: str | None = None
     ) -> Future[InvestigationResult | None]:
         """Run one more investigation round in the background (a mention, a repeat alert)."""
+        if self.workers is not None:
+            return self.workers.submit("round", incident_id, hint)
         if not self.inline:
             return self._pool.submit(self._run_round, incident_id, hint)
         done: Future[InvestigationResult | None] = Future()
         done.set_result(self._run_round(incident_id, hint))
         return done
+
+    def run_round(self, incident_id: str, hint: str | None) -> InvestigationResult | None:
+        """Run one investigation round here and now (a worker process's side of start_round)."""
+        return self._run_round(incident_id, hint)
+
+    def report_lost(self, job: Job, reason: str) -> None:
+        """A worker died holding `job`: say so in the incident's thread, never stay silent."""
+        if job.kind == "round":
+            incident_id = job.args[0]
+            record = self.store.get_incident(incident_id)
+            if record is None:
+                log.error("round of unknown incident %s lost: %s", incident_id, reason)
+                return
+            self.metrics.investigations.labels("error").inc()
+            self.reply(
+                record,
+                f":x: The investigation stopped: {reason}. "
+                "Mention me in this thread to run another round.",
+            )
+            self.set_status(incident_id, "failed")
+        else:
+            (req,) = job.args
+            log.error("opening an incident for %r was lost: %s", req.title, reason)
+            if req.response_url:
+                WebhookClient(req.response_url, timeout=10).send(
+                    text=f":x: Could not open the incident: {reason}. Please run it again.",
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
 
     def follow_up(
         self, channel: str, thread_ts: str, hint: str, user: str | None = None

@@ -8,6 +8,15 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+# The metric attributes of BotMetrics (worker processes record updates to these by name).
+METRIC_NAMES = [
+    "incidents_opened",
+    "investigations",
+    "webhooks",
+    "slack_failures",
+    "investigation_seconds",
+]
+
 
 class BotMetrics:
     """Counters for incidents, webhook deliveries and Slack posting failures."""

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     kill_switch_seconds: int = Field(600, gt=0)
     runbooks_dir: Path | None = None
+    workers: int = Field(2, ge=0, le=64)
 
     @field_validator("approvers", mode="before")
     @classmethod

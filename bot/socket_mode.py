@@ -19,7 +19,7 @@ def run_socket_mode(settings: Settings) -> None:
             "SLACK_APP_TOKEN is not set; create an app-level token (xapp-...) with "
             "connections:write under Basic Information > App-Level Tokens"
         )
-    bot = build_bot(settings, verify_requests=False)
+    bot = build_bot(settings, verify_requests=False, workers=settings.workers)
     bot.start_background()  # kill-switch deadlines and approval expiry
     try:
         SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()

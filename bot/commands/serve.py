@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+
 import click
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from approvals.policy import PolicyError
 from approvals.store import StoreError
-from bot.app import BotConfigError
+from bot.app import Bot, BotConfigError
 from bot.settings import Settings
 
 
@@ -42,17 +45,40 @@ def register(cli: click.Group) -> None:
             ) from e
 
 
+def _announce_workers(bot: Bot) -> None:
+    """Say on stderr when the investigation workers are ready (they start in the background)."""
+    workers = bot.service.workers
+    if workers is None:
+        return
+
+    def announce() -> None:
+        if workers.wait_ready(timeout=300):
+            click.echo(
+                f"sre-bot: {workers.ready[1]} investigation worker processes ready", err=True
+            )
+        else:
+            click.echo("sre-bot: investigation workers did not start in 300 s", err=True)
+
+    threading.Thread(target=announce, name="workers-ready", daemon=True).start()
+
+
 def _serve_http(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from bot.app import build_bot
     from bot.http import create_http_app
 
-    bot = build_bot(settings)
+    bot = build_bot(settings, workers=settings.workers)
     # Kill-switch deadlines and approval expiry fire from this process while it serves.
     bot.start_background()
     click.echo(f"sre-bot: serving Slack events and webhooks on http://{host}:{port}", err=True)
+    _announce_workers(bot)
+    app = create_http_app(bot)
+    # Everything loaded so far (the engine, LangGraph, the clients) lives as long as the
+    # process: keep it out of the cycle collector's full passes, which otherwise stall acks.
+    gc.collect()
+    gc.freeze()
     try:
-        uvicorn.run(create_http_app(bot), host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         bot.close(wait=False)

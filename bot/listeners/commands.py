@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 
 from agents.models import Trigger, TriggerSource
 from approvals.audit import AuditLog
 from approvals.store import StateStore
 from bot import blocks
 from bot.audit_summary import audit_blocks
-from bot.incidents import IncidentError, IncidentService
+from bot.incidents import IncidentService
+from bot.workers import OpenRequest
 
 
 def parse(text: str | None) -> tuple[str, str]:
@@ -50,23 +51,29 @@ def register(app: App, service: IncidentService, store: StateStore, audit: Audit
         else:
             ack(blocks=blocks.help_blocks(f"I don't know `/sre {blocks.truncate(sub, 50)}`."))
 
-    def after_ack(command: dict[str, Any], respond: Respond) -> None:
+    def after_ack(command: dict[str, Any]) -> None:
         # One lazy listener for every subcommand: on Lambda each lazy function is its own
         # invocation, so unrelated subcommands must not cost one each.
         sub, rest = parse(command.get("text"))
         if sub == "investigate" and rest:
-            open_incident(command, rest, respond)
+            open_incident(command, rest)
         elif sub == "audit" and rest:
             post_audit(rest)
 
-    def open_incident(command: dict[str, Any], text: str, respond: Respond) -> None:
+    def open_incident(command: dict[str, Any], text: str) -> None:
         trigger = Trigger(
             source=TriggerSource.SLASH, text=text, requested_by=command.get("user_id")
         )
-        try:
-            service.open(trigger, channel=command["channel_id"], title=text)
-        except IncidentError as e:
-            respond(response_type="ephemeral", text=f":x: {e}", replace_original=False)
+        # With worker processes the root message, too, is posted from a worker; a failure
+        # to open reaches the requester through the command's response_url either way.
+        service.open_later(
+            OpenRequest(
+                trigger=trigger,
+                channel=command["channel_id"],
+                title=text,
+                response_url=command.get("response_url"),
+            )
+        )
 
     def post_audit(incident_id: str) -> None:
         record = store.get_incident(incident_id)

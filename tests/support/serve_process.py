@@ -16,6 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SRE_BOT = REPO / ".venv" / "bin" / "sre-bot"
 _LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+_WORKERS_READY = re.compile(r"investigation worker processes ready")
 
 
 class ServeStartError(RuntimeError):
@@ -36,15 +37,27 @@ def start_serve(env: dict[str, str], log: Path, *, new_session: bool = False) ->
 
 def port_of(proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> int:
     """The port the process bound: uvicorn logs it; poll the log for it (not a blind sleep)."""
+    return int(wait_for_log(proc, log, _LISTENING, timeout, "report its port")[1])
+
+
+def workers_ready(proc: subprocess.Popen, log: Path, timeout: float = 120.0) -> None:
+    """Wait until `serve` says its investigation worker processes are ready."""
+    wait_for_log(proc, log, _WORKERS_READY, timeout, "start its investigation workers")
+
+
+def wait_for_log(
+    proc: subprocess.Popen, log: Path, pattern: re.Pattern[str], timeout: float, what: str
+) -> re.Match[str]:
+    """Poll the log for `pattern`; ServeStartError if the process exits or time runs out."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        m = _LISTENING.search(log.read_text())
+        m = pattern.search(log.read_text())
         if m:
-            return int(m[1])
+            return m
         if proc.poll() is not None:
             raise ServeStartError(f"sre-bot serve exited at start-up:\n{log.read_text()[-2000:]}")
         time.sleep(0.05)  # polling interval while the process starts
-    raise ServeStartError(f"sre-bot serve did not report its port in {timeout:.0f} s")
+    raise ServeStartError(f"sre-bot serve did not {what} in {timeout:.0f} s")
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> None:
@@ -60,13 +73,21 @@ def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> None:
 
 @contextmanager
 def serve_http(
-    env: dict[str, str], timeout: float = 30.0, log: Path | None = None
+    env: dict[str, str],
+    timeout: float = 30.0,
+    log: Path | None = None,
+    *,
+    wait_workers: bool = False,
 ) -> Iterator[int]:
-    """Run `sre-bot serve --http --port 0`; yields its port; stops it. Logs to `log` if given."""
+    """Run `sre-bot serve --http --port 0`; yields its port; stops it. Logs to `log` if given.
+    With `wait_workers`, yields only once its investigation workers are ready too."""
     with tempfile.TemporaryDirectory() as tmp:
         log = log or Path(tmp) / "serve.log"
         proc = start_serve(env, log)
         try:
-            yield port_of(proc, log, timeout)
+            port = port_of(proc, log, timeout)
+            if wait_workers:
+                workers_ready(proc, log, timeout)
+            yield port
         finally:
             stop_process(proc)
