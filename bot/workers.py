@@ -237,10 +237,17 @@ class WorkerPool:
         self._pending: deque[Job] = deque()
         self._workers: dict[int, _Worker] = {}
         self._closing = False
+        self._start_failures = 0  # workers in a row that died before they were ready
+        self._restarts = 0
         for _ in range(processes):
             self._spawn()
         self._collector = threading.Thread(target=self._collect, name="workers", daemon=True)
         self._collector.start()
+
+    def _respawn(self) -> None:
+        with self._lock:
+            if not self._closing:
+                self._spawn()
 
     def _spawn(self) -> None:
         ours, theirs = self._ctx.Pipe()
@@ -271,6 +278,7 @@ class WorkerPool:
                 "pids": sorted(self._workers),
                 "running": sum(len(w.jobs) for w in self._workers.values()),
                 "queued": len(self._pending),
+                "restarts": self._restarts,
             }
 
     def wait_ready(self, timeout: float) -> bool:
@@ -392,8 +400,18 @@ class WorkerPool:
                 if entry is not None:
                     lost.append(entry)
             if not self._closing:
-                log.error("%s; starting another", reason)
-                self._spawn()
+                # A worker that dies before it is ready (a store it cannot open, a bad
+                # setting) would die again at once: back off, 2 s doubling to 60 s.
+                self._restarts += 1
+                self._start_failures = 0 if w.ready else self._start_failures + 1
+                delay = min(60, 2**self._start_failures) if self._start_failures else 0
+                log.error("%s; starting another in %d s", reason, delay)
+                if delay:
+                    timer = threading.Timer(delay, self._respawn)
+                    timer.daemon = True
+                    timer.start()
+                else:
+                    self._spawn()
         for job, future in lost:
             if self.on_lost is not None:
                 try:

@@ -173,3 +173,26 @@ def test_workers_exit_when_the_serving_process_is_killed(slack, tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         wait_for(lambda: not any(_alive(p) for p in pids), 30, "the workers to exit")
+
+
+def test_a_worker_that_cannot_start_is_retried_with_backoff_not_in_a_tight_loop(tmp_path):
+    from bot.settings import Settings
+    from bot.workers import WorkerPool
+
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("")
+    settings = Settings(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        store=f"sqlite:///{not_a_dir / 'bot.db'}",  # every worker fails to open its store
+    )
+    pool = WorkerPool(settings, 1)
+    try:
+        wait_for(lambda: pool.status()["restarts"] >= 2, 60, "two restarts")
+        status = pool.status()
+        assert status["ready"] == 0
+        # 2 s, then 4 s between attempts: a third restart cannot come within 3 s of the second.
+        assert pool.wait_ready(3.0) is False
+        assert pool.status()["restarts"] == 2
+    finally:
+        pool.shutdown(wait=False)
