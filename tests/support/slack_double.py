@@ -46,6 +46,9 @@ class SlackDouble:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
+    socket_url: str | None = (
+        None  # what apps.connections.open answers (tests.support.socket_double)
+    )
 
     @property
     def base_url(self) -> str:
@@ -190,6 +193,10 @@ class SlackDouble:
                 return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": args}
             case "chat.update":
                 return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+            case "apps.connections.open":  # Socket Mode: where the WebSocket is
+                if not self.socket_url:
+                    return {"ok": False, "error": "invalid_auth"}
+                return {"ok": True, "url": self.socket_url}
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
             case "files.getUploadURLExternal":
