@@ -48,9 +48,10 @@ class Bot:
         """Start the timers: kill-switch deadlines and approval expiry (long-running modes)."""
         self.approvals.start()
 
-    def close(self, wait: bool = True) -> None:
-        """Let background investigations finish (with `wait`), stop the timers, close stores."""
-        self.service.shutdown(wait=wait)
+    def close(self, wait: bool = True, timeout: float = 60.0) -> None:
+        """Let background investigations finish (with `wait`, worker processes get `timeout`
+        seconds), stop the timers, close stores."""
+        self.service.shutdown(wait=wait, timeout=timeout)
         self.approvals.close()
         self.store.close()
         if self.stores is not None:

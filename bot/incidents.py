@@ -179,10 +179,12 @@ class IncidentService:
         # processes instead of this process's threads (bot.workers).
         self.workers: WorkerPool | None = None
 
-    def shutdown(self, wait: bool = True) -> None:
-        """Stop accepting work; with `wait`, let running investigations finish."""
+    def shutdown(self, wait: bool = True, timeout: float = 60.0) -> None:
+        """Stop accepting work; with `wait`, let running investigations finish (worker
+        processes get `timeout` seconds; what they have not finished by then is reported in
+        its thread)."""
         if self.workers is not None:
-            self.workers.shutdown(wait=wait)
+            self.workers.shutdown(wait=wait, timeout=timeout)
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
     # -- opening -------------------------------------------------------------------------

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     kill_switch_seconds: int = Field(600, gt=0)
     runbooks_dir: Path | None = None
     workers: int = Field(2, ge=0, le=64)
+    drain_seconds: int = Field(20, ge=0)
 
     @field_validator("approvers", mode="before")
     @classmethod

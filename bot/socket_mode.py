@@ -6,6 +6,9 @@ is no request signature to check. Webhooks need a public URL and so `serve --htt
 
 from __future__ import annotations
 
+import signal
+import sys
+
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import BotConfigError, build_bot
@@ -20,8 +23,10 @@ def run_socket_mode(settings: Settings) -> None:
             "connections:write under Basic Information > App-Level Tokens"
         )
     bot = build_bot(settings, verify_requests=False, workers=settings.workers)
+    # SIGTERM (a deploy, systemd) ends the process through `finally`, so rounds can drain.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     bot.start_background()  # kill-switch deadlines and approval expiry
     try:
         SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()
     finally:
-        bot.close(wait=False)
+        bot.close(wait=True, timeout=settings.drain_seconds)

@@ -24,6 +24,7 @@ import multiprocessing.connection
 import os
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 # weight of 110 against 1024, so acks win the cores during a burst and investigations get the rest.
 WORKER_NICE = 10
 _POLL = 0.5  # seconds between liveness checks of the workers while results are quiet
+_STOPPED = "sre-bot was stopped (a restart or a deploy) before this finished"
 
 
 class WorkerLost(RuntimeError):
@@ -291,19 +293,26 @@ class WorkerPool:
             return self._changed.wait_for(all_ready, timeout)
 
     def submit(self, kind: str, *args: Any) -> Future[Any]:
-        """Queue a job; the future resolves with its result (or WorkerLost)."""
+        """Queue a job; the future resolves with its result (or WorkerLost).
+
+        Once the pool is stopping a job is not run but reported through `on_lost`, so the
+        incident's thread says it was not investigated."""
         job = Job(next(self._ids), kind, args)
         future: Future[Any] = Future()
         with self._lock:
-            if self._closing:
-                raise RuntimeError("the worker pool is shut down")
-            self._futures[job.id] = (job, future)
-            self._pending.append(job)
-            self._dispatch()
+            closing = self._closing
+            if not closing:
+                self._futures[job.id] = (job, future)
+                self._pending.append(job)
+                self._dispatch()
+        if closing:
+            self._fail([(job, future)], _STOPPED)
         return future
 
     def shutdown(self, wait: bool = True, timeout: float = 60.0) -> None:
-        """Stop the workers: with `wait`, after the queued and running jobs finish."""
+        """Stop the workers. With `wait`, queued and running jobs get up to `timeout` seconds;
+        whatever is unfinished then is reported through `on_lost`, never dropped silently."""
+        deadline = time.monotonic() + (timeout if wait else 0.0)
         if wait:  # let every queued job reach a worker first
             with self._changed:
                 self._changed.wait_for(lambda: not self._pending, timeout)
@@ -312,20 +321,28 @@ class WorkerPool:
             workers = list(self._workers.values())
         for w in workers:
             with contextlib.suppress(OSError):
-                w.conn.send(None)
+                w.conn.send(None)  # finish what you hold, then exit
         for w in workers:
-            w.proc.join(timeout if wait else 5)
+            w.proc.join(max(0.0, deadline - time.monotonic()))
             if w.proc.is_alive():
                 w.proc.terminate()
                 w.proc.join(5)
-        self._collector.join(timeout=10)
+        self._collector.join(timeout=10)  # it buries the workers, reporting what they held
         with self._lock:
-            pending = list(self._futures.values())
+            unfinished = list(self._futures.values())
             self._futures.clear()
             self._pending.clear()
-        for _, future in pending:
+        self._fail(unfinished, _STOPPED)
+
+    def _fail(self, entries: list[tuple[Job, Future[Any]]], reason: str) -> None:
+        for job, future in entries:
+            if self.on_lost is not None:
+                try:
+                    self.on_lost(job, reason)
+                except Exception:
+                    log.exception("could not report lost job %s", job.id)
             if not future.done():
-                future.set_exception(WorkerLost("the worker pool shut down before this job ran"))
+                future.set_exception(WorkerLost(reason))
 
     # -- dispatch and results (the lock held) ------------------------------------------------
 
@@ -390,7 +407,11 @@ class WorkerPool:
         while self._receive(w):  # results it sent before it went (a pipe at EOF ends this)
             pass
         lost: list[tuple[Job, Future[Any]]] = []
-        reason = f"investigation worker {w.proc.pid} exited with code {w.proc.exitcode}"
+        reason = (
+            _STOPPED
+            if self._closing
+            else f"investigation worker {w.proc.pid} exited with code {w.proc.exitcode}"
+        )
         with self._lock:
             if self._workers.pop(w.proc.pid, None) is None:
                 return
@@ -412,10 +433,4 @@ class WorkerPool:
                     timer.start()
                 else:
                     self._spawn()
-        for job, future in lost:
-            if self.on_lost is not None:
-                try:
-                    self.on_lost(job, reason)
-                except Exception:
-                    log.exception("could not report lost job %s", job.id)
-            future.set_exception(WorkerLost(reason))
+        self._fail(lost, reason)

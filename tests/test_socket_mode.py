@@ -59,6 +59,7 @@ def test_socket_mode_acks_over_the_websocket_and_opens_the_thread_through_the_we
             "SRE_BOT_STORE": f"sqlite:///{tmp_path / 'bot.db'}",
             "KUBECONFIG": str(sb.kubeconfig),
             "SRE_BOT_PROMETHEUS_URL": sb.prometheus_url,
+            "SRE_BOT_DRAIN_SECONDS": "2",
         }
         env.pop("SLACK_SIGNING_SECRET", None)  # not needed: the WebSocket replaces signatures
         with (tmp_path / "serve.log").open("w") as log:

@@ -196,3 +196,20 @@ def test_a_worker_that_cannot_start_is_retried_with_backoff_not_in_a_tight_loop(
         assert pool.status()["restarts"] == 2
     finally:
         pool.shutdown(wait=False)
+
+
+def test_sigterm_lets_rounds_drain_and_says_so_in_the_thread_of_one_cut_off(slack, tmp_path):
+    with sandbox_for(NOTIFIER) as sb, serving(slack, sb, tmp_path, workers=1) as (proc, base):
+        sb.latency = 0.5  # the round outlasts the 2 s drain the tests' serve gets
+        assert _slash(base, slack, "investigate notifier is failing", "CTERM").status_code == 200
+        slack.wait_for(
+            lambda: [c for c in slack.calls_of("chat.update") if c.args.get("channel") == "CTERM"],
+            timeout=60,
+        )
+        proc.send_signal(signal.SIGTERM)  # what Kubernetes sends on a deploy
+        assert proc.wait(timeout=30) == 0
+        stopped = slack.wait_for(
+            lambda: [t for t in _replies(slack, "CTERM") if "stopped (a restart or a deploy)" in t],
+            timeout=10,
+        )
+        assert "Mention me" in stopped[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import signal
 import threading
 
 import click
@@ -62,6 +63,10 @@ def _announce_workers(bot: Bot) -> None:
     threading.Thread(target=announce, name="workers-ready", daemon=True).start()
 
 
+def _exit_now(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _serve_http(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
@@ -78,7 +83,12 @@ def _serve_http(settings: Settings, host: str, port: int) -> None:
     # process: keep it out of the cycle collector's full passes, which otherwise stall acks.
     gc.collect()
     gc.freeze()
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: end through
+    # SystemExit so `finally` drains the workers (a second SIGTERM cuts the drain short).
+    signal.signal(signal.SIGTERM, _exit_now)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
-        bot.close(wait=False)
+        # SIGTERM (a deploy): running rounds get SRE_BOT_DRAIN_SECONDS to finish; any still
+        # running then is stopped and its thread says so.
+        bot.close(wait=True, timeout=settings.drain_seconds)

@@ -24,11 +24,12 @@ class ServeStartError(RuntimeError):
 
 
 def start_serve(env: dict[str, str], log: Path, *, new_session: bool = False) -> subprocess.Popen:
-    """Start `sre-bot serve --http --port 0` with `env` added to ours, its output in `log`."""
+    """Start `sre-bot serve --http --port 0` with `env` added to ours, its output in `log`.
+    Unless `env` says otherwise, it drains for 2 s when stopped (tests stop it mid-round)."""
     with log.open("w") as out:  # the child keeps its own descriptor
         return subprocess.Popen(
             [str(SRE_BOT), "serve", "--http", "--host", "127.0.0.1", "--port", "0"],
-            env={**os.environ, **env},
+            env={**os.environ, "SRE_BOT_DRAIN_SECONDS": "2", **env},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=new_session,
