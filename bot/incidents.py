@@ -264,9 +264,7 @@ class IncidentService:
         except IncidentError as e:
             if not req.response_url:
                 raise
-            WebhookClient(req.response_url, timeout=10).send(
-                text=f":x: {e}", response_type="ephemeral", replace_original=False
-            )
+            _tell_requester(req.response_url, f":x: {e}")
             return None
         return record.id
 
@@ -277,14 +275,10 @@ class IncidentService:
         if self.workers is not None:
             return self.workers.submit("round", incident_id, hint)
         if not self.inline:
-            return self._pool.submit(self._run_round, incident_id, hint)
+            return self._pool.submit(self.run_round, incident_id, hint)
         done: Future[InvestigationResult | None] = Future()
-        done.set_result(self._run_round(incident_id, hint))
+        done.set_result(self.run_round(incident_id, hint))
         return done
-
-    def run_round(self, incident_id: str, hint: str | None) -> InvestigationResult | None:
-        """Run one investigation round here and now (a worker process's side of start_round)."""
-        return self._run_round(incident_id, hint)
 
     def report_lost(self, job: Job, reason: str) -> None:
         """A worker died holding `job`: say so in the incident's thread, never stay silent."""
@@ -305,10 +299,8 @@ class IncidentService:
             (req,) = job.args
             log.error("opening an incident for %r was lost: %s", req.title, reason)
             if req.response_url:
-                WebhookClient(req.response_url, timeout=10).send(
-                    text=f":x: Could not open the incident: {reason}. Please run it again.",
-                    response_type="ephemeral",
-                    replace_original=False,
+                _tell_requester(
+                    req.response_url, f":x: Could not open the incident: {reason}. Run it again."
                 )
 
     def follow_up(
@@ -361,7 +353,8 @@ class IncidentService:
 
     # -- the background round -------------------------------------------------------------
 
-    def _run_round(self, incident_id: str, hint: str | None) -> InvestigationResult | None:
+    def run_round(self, incident_id: str, hint: str | None) -> InvestigationResult | None:
+        """Run one investigation round here and now (what start_round runs in the background)."""
         record = self.store.get_incident(incident_id)
         if record is None or record.trigger is None:
             log.error("incident %s vanished before its investigation started", incident_id)
@@ -501,6 +494,13 @@ class IncidentService:
                 _slack_reason(e),
                 redact("\n".join(lines)),
             )
+
+
+def _tell_requester(response_url: str, text: str) -> None:
+    """An ephemeral message to whoever ran the command, through its response_url."""
+    WebhookClient(response_url, timeout=10).send(
+        text=text, response_type="ephemeral", replace_original=False
+    )
 
 
 def _blocks_text(blocks_: list[dict[str, Any]]) -> str:
