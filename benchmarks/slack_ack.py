@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-from tests.support.bot_runtime import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
+from tests.support.bot_runtime import BOT_TOKEN, SIGNING_SECRET, slash_fields  # noqa: E402
 from tests.support.serve_process import (  # noqa: E402
     SRE_BOT,
     ServeStartError,
@@ -243,22 +243,7 @@ def sandbox_process(scenario: Path, timeout: float = 60.0) -> Iterator[dict[str,
 
 def slash_body(text: str, channel: str, response_url: str) -> str:
     """A `/sre` command as Slack sends it: form-encoded."""
-    return urlencode(
-        {
-            "token": "legacy",
-            "team_id": "T0001",
-            "team_domain": "example",
-            "channel_id": channel,
-            "channel_name": channel.lower(),
-            "user_id": "U111",
-            "user_name": "alice",
-            "command": "/sre",
-            "text": text,
-            "api_app_id": "A0001",
-            "response_url": response_url,
-            "trigger_id": "1.2.3",
-        }
-    )
+    return urlencode(slash_fields(text, response_url, channel=channel))
 
 
 def channel_of(i: int) -> str:

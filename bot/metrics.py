@@ -7,15 +7,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-
-# The metric attributes of BotMetrics (worker processes record updates to these by name).
-METRIC_NAMES = [
-    "incidents_opened",
-    "investigations",
-    "webhooks",
-    "slack_failures",
-    "investigation_seconds",
-]
+from prometheus_client.metrics import MetricWrapperBase
 
 
 class BotMetrics:
@@ -59,3 +51,10 @@ class BotMetrics:
     def exposition(self) -> bytes:
         """The registry in the Prometheus text format."""
         return generate_latest(self.registry)
+
+
+def metric_names() -> list[str]:
+    """BotMetrics' metric attributes (worker processes record updates to these by name)."""
+    return [
+        name for name, value in vars(BotMetrics()).items() if isinstance(value, MetricWrapperBase)
+    ]

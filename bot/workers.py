@@ -132,9 +132,9 @@ def _worker_main(settings: Settings, conn: Any, threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the parent stops us
     _exit_with_parent()
     from bot.app import build_worker_service
-    from bot.metrics import METRIC_NAMES
+    from bot.metrics import metric_names
 
-    metrics = RecordingMetrics(METRIC_NAMES)
+    metrics = RecordingMetrics(metric_names())
     service, close = build_worker_service(settings, metrics)
     pid = os.getpid()
     send_lock = threading.Lock()
@@ -264,12 +264,6 @@ class WorkerPool:
         self._workers[proc.pid] = _Worker(proc, ours)
 
     # -- what the serving process asks -------------------------------------------------------
-
-    @property
-    def ready(self) -> tuple[int, int]:
-        """(workers that have built their service, worker processes)."""
-        with self._lock:
-            return sum(w.ready for w in self._workers.values()), len(self._workers)
 
     def status(self) -> dict[str, Any]:
         """What `/healthz` says of the workers."""

@@ -42,6 +42,7 @@ from tests.support.bot_runtime import (
     pagerduty_signature,
     sandbox_for,
     scenario_trigger,
+    slash_fields,
 )
 from tests.support.slack_double import SlackDouble, sign
 
@@ -95,22 +96,7 @@ def http_event(path: str, body: str, headers: dict[str, str], *, b64: bool) -> d
 
 def slash_event(text: str, response_url: str, *, secret: str = SIGNING_SECRET) -> dict[str, Any]:
     """`/sre <text>` as Slack posts it (form-encoded, signed); HTTP API base64-encodes forms."""
-    body = urlencode(
-        {
-            "token": "legacy",
-            "team_id": "T0001",
-            "team_domain": "example",
-            "channel_id": "C123",
-            "channel_name": "ops",
-            "user_id": "U111",
-            "user_name": "alice",
-            "command": "/sre",
-            "text": text,
-            "api_app_id": "A0001",
-            "response_url": response_url,
-            "trigger_id": "1.2.3",
-        }
-    )
+    body = urlencode(slash_fields(text, response_url))
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.bot_runtime import BOT_TOKEN, sandbox_for
+from tests.support.bot_runtime import BOT_TOKEN, sandbox_for, slash_fields
 from tests.support.serve_process import SRE_BOT, stop_process
 from tests.support.slack_double import SlackDouble
 from tests.support.socket_double import SocketModeDouble
@@ -28,19 +28,8 @@ pytestmark = pytest.mark.xdist_group("serve-processes")
 def _command(text: str, channel: str, slack: SlackDouble) -> dict[str, str]:
     """A slash command's payload, as Socket Mode carries it (the same fields as over HTTP)."""
     return {
-        "token": "legacy",
-        "team_id": "T0001",
-        "team_domain": "example",
-        "channel_id": channel,
-        "channel_name": "ops",
-        "user_id": "U111",
-        "user_name": "alice",
-        "command": "/sre",
-        "text": text,
-        "api_app_id": "A0001",
+        **slash_fields(text, slack.response_url, channel=channel),
         "is_enterprise_install": "false",
-        "response_url": slack.response_url,
-        "trigger_id": "1.2.3",
     }
 
 

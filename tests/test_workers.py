@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.support.bot_runtime import BOT_TOKEN, SIGNING_SECRET, sandbox_for
+from tests.support.bot_runtime import BOT_TOKEN, SIGNING_SECRET, sandbox_for, slash_fields
 from tests.support.kube import wait_for
 from tests.support.serve_process import port_of, start_serve, stop_process, workers_ready
 from tests.support.slack_double import SlackDouble, sign
@@ -59,17 +59,7 @@ def serving(slack: SlackDouble, sb, tmp_path: Path, workers: int) -> Iterator[tu
 
 
 def _slash(base: str, slack: SlackDouble, text: str, channel: str) -> httpx.Response:
-    body = urlencode(
-        {
-            "team_id": "T0001",
-            "channel_id": channel,
-            "user_id": "U111",
-            "command": "/sre",
-            "text": text,
-            "response_url": slack.response_url,
-            "trigger_id": "1.2.3",
-        }
-    )
+    body = urlencode(slash_fields(text, slack.response_url, channel=channel))
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(SIGNING_SECRET, body)}
     return httpx.post(f"{base}/slack/events", content=body, headers=headers, timeout=30)
 

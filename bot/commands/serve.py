@@ -55,7 +55,8 @@ def _announce_workers(bot: Bot) -> None:
     def announce() -> None:
         if workers.wait_ready(timeout=300):
             click.echo(
-                f"sre-bot: {workers.ready[1]} investigation worker processes ready", err=True
+                f"sre-bot: {workers.status()['processes']} investigation worker processes ready",
+                err=True,
             )
         else:
             click.echo("sre-bot: investigation workers did not start in 300 s", err=True)

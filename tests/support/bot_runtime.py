@@ -37,6 +37,27 @@ def pagerduty_signature(body: str, secret: str = PAGERDUTY_SECRET) -> str:
     return "v1=" + hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
 
 
+def slash_fields(
+    text: str, response_url: str, *, channel: str = "C123", user: str = "U111"
+) -> dict[str, str]:
+    """The fields of `/sre <text>` as Slack sends them: form-encoded over HTTP, the same
+    fields as a Socket Mode envelope's payload."""
+    return {
+        "token": "legacy",
+        "team_id": "T0001",
+        "team_domain": "example",
+        "channel_id": channel,
+        "channel_name": "ops",
+        "user_id": user,
+        "user_name": "alice",
+        "command": "/sre",
+        "text": text,
+        "api_app_id": "A0001",
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
+    }
+
+
 def button_press_body(
     action_id: str, value: str, *, channel: str, message_ts: str, user: str, response_url: str
 ) -> str:
@@ -128,22 +149,7 @@ class BotHarness:
 
     def slash(self, text: str, *, channel: str = "C123", user: str = "U111", **headers: str):
         """`/sre <text>` as Slack sends it: form-encoded and signed."""
-        body = urlencode(
-            {
-                "token": "legacy",
-                "team_id": "T0001",
-                "team_domain": "example",
-                "channel_id": channel,
-                "channel_name": "ops",
-                "user_id": user,
-                "user_name": "alice",
-                "command": "/sre",
-                "text": text,
-                "api_app_id": "A0001",
-                "response_url": self.slack.response_url,
-                "trigger_id": "1.2.3",
-            }
-        )
+        body = urlencode(slash_fields(text, self.slack.response_url, channel=channel, user=user))
         return self.post_slack(body, "application/x-www-form-urlencoded", headers)
 
     def mention(self, text: str, *, channel: str, thread_ts: str | None, user: str = "U111"):
