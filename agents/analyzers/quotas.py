@@ -51,7 +51,7 @@ def analyze_quotas(
     for q in quotas:
         hard = (q.get("status") or {}).get("hard") or (q.get("spec") or {}).get("hard") or {}
         used = (q.get("status") or {}).get("used") or {}
-        full = [k for k in hard if k in used and _qty(used[k]) >= _qty(hard[k])]
+        full = [k for k in hard if k in used and quantity(used[k]) >= quantity(hard[k])]
         if not full:
             continue
         resource = ref("ResourceQuota", q)
@@ -112,11 +112,6 @@ def _missing_pods(inv: Obj, replicasets: list[Obj]) -> int:
     return 1
 
 
-def quantity(value: object) -> float:
-    """A Kubernetes quantity ("500m", "2Gi", "10") as a float."""
-    return _qty(value)
-
-
 def _rs_owner(inv: Obj, replicasets: list[Obj]) -> str | None:
     if inv.get("kind") != "ReplicaSet":
         return None
@@ -146,7 +141,7 @@ _UNITS = {
 }
 
 
-def _qty(value: object) -> float:
+def quantity(value: object) -> float:
     """A Kubernetes quantity ("500m", "2Gi", "10") as a float."""
     text = str(value).strip()
     m = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", text)

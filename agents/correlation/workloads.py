@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from agents.analyzers.quotas import quantity
 from agents.correlation.candidate import (
     POD_FAILURES,
     Candidate,
@@ -168,23 +169,13 @@ MIN_RAISED_MEMORY = 2**30  # a raised limit below 1Gi rarely survives the next p
 def double_quantity(value: str) -> str | None:
     """A memory quantity doubled, keeping its unit ("768Mi" -> "1536Mi"), and at least 1Gi."""
     m = re.fullmatch(r"(\d+(?:\.\d+)?)([A-Za-z]*)", str(value).strip())
-    if not m or m.group(2) not in _BYTES:
+    if not m or m.group(2) not in _BYTE_SUFFIXES:
         return None
     number = float(m.group(1)) * 2
-    if number * _BYTES[m.group(2)] < MIN_RAISED_MEMORY:
+    if quantity(value) * 2 < MIN_RAISED_MEMORY:
         return "1Gi"
     text = str(int(number)) if number.is_integer() else f"{number:g}"
     return text + m.group(2)
 
 
-_BYTES = {
-    "": 1,
-    "k": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-}
+_BYTE_SUFFIXES = ("", "k", "M", "G", "T", "Ki", "Mi", "Gi", "Ti")  # not "m": milli-bytes
