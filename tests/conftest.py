@@ -90,3 +90,12 @@ def stores_at(store_url):
     yield open_
     for stores in opened:
         stores.close()
+
+
+@pytest.fixture
+def slack():
+    """The Slack Web API double on an ephemeral loopback port (tests.support.slack_double)."""
+    from tests.support.slack_double import SlackDouble
+
+    with SlackDouble() as double:
+        yield double

@@ -128,12 +128,6 @@ def replicas(
 
 
 @pytest.fixture
-def slack():
-    with SlackDouble() as double:
-        yield double
-
-
-@pytest.fixture
 def shared(redis_server) -> Iterator[tuple[str, Stores]]:
     """A fresh namespace on the test Redis, and the test's own view of it."""
     url = redis_server.url_with_prefix(new_prefix())

@@ -6,15 +6,12 @@ from __future__ import annotations
 import json
 import threading
 
-import pytest
-
 from tests.conftest import SHARED_SCENARIOS
 from tests.support.bot_runtime import (
     INCIDENT_CHANNEL,
     sandbox_for,
     scenario_trigger,
 )
-from tests.support.slack_double import SlackDouble
 from tests.support.slack_flow import (
     PAYMENTS,
     applied_in,
@@ -28,12 +25,6 @@ from tests.support.slack_flow import (
 )
 
 CHECKOUT = SHARED_SCENARIOS / "checkout-missing-env.yaml"
-
-
-@pytest.fixture
-def slack():
-    with SlackDouble() as double:
-        yield double
 
 
 def _checkout_image(sandbox) -> str:

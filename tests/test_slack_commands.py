@@ -11,13 +11,7 @@ from agents.models import Trigger, TriggerSource
 from approvals.store import IncidentRecord
 from bot.blocks import button_value
 from tests.support.bot_runtime import running_bot
-from tests.support.slack_double import SlackDouble, sign
-
-
-@pytest.fixture
-def slack():
-    with SlackDouble() as double:
-        yield double
+from tests.support.slack_double import sign
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import yaml
 
 from tests.conftest import SHARED_SCENARIOS
 from tests.support.bot_runtime import running_bot_on, sandbox_for, wait_investigated
-from tests.support.slack_double import SlackDouble
 
 SCENARIO = SHARED_SCENARIOS / "checkout-missing-env.yaml"
 PLANTED = ("Sup3rS3cretPw", "AKIAABCDEFGHIJKLMNOP", "xoxb-123456789012-planted")
@@ -31,12 +30,6 @@ def sandbox(tmp_path_factory):
     path.write_text(yaml.safe_dump(doc))
     with sandbox_for(path) as sb:
         yield sb
-
-
-@pytest.fixture
-def slack():
-    with SlackDouble() as double:
-        yield double
 
 
 @pytest.fixture

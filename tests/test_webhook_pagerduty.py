@@ -16,7 +16,6 @@ from tests.support.bot_runtime import (
     scenario_trigger,
     wait_investigated,
 )
-from tests.support.slack_double import SlackDouble
 
 SCENARIO = BUNDLED_SCENARIOS / "inventory-readiness-path.yaml"
 
@@ -25,12 +24,6 @@ SCENARIO = BUNDLED_SCENARIOS / "inventory-readiness-path.yaml"
 def sandbox():
     with sandbox_for(SCENARIO) as sb:
         yield sb
-
-
-@pytest.fixture
-def slack():
-    with SlackDouble() as double:
-        yield double
 
 
 @pytest.fixture

@@ -30,12 +30,6 @@ NOTIFIER = REPO / "sandbox" / "scenarios" / "notifier-missing-secret.yaml"
 pytestmark = pytest.mark.xdist_group("serve-processes")
 
 
-@pytest.fixture
-def slack():
-    with SlackDouble() as double:
-        yield double
-
-
 @contextmanager
 def serving(slack: SlackDouble, sb, tmp_path: Path, workers: int) -> Iterator[tuple[object, str]]:
     """`sre-bot serve --http` with `workers` worker processes; yields (process, base URL)."""
